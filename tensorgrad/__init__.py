@@ -1,0 +1,23 @@
+"""tensorgrad: symbolic derivatives of tensor expressions as tensor networks.
+
+>>> import tensorgrad as tg
+>>> x = tg.Variable("x", "i")
+>>> tg.equivalent(tg.grad(x @ x, x), 2 * x)
+True
+"""
+
+from .canonical import canonical_key
+from .derivative import derivative, grad, hessian, unevaluated
+from .evaluate import evaluate
+from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
+from .functions import exp, log, pow, sqrt
+from .ops import delta, norm, ones, sum, trace, zeros
+from .simplify import equivalent, simplify
+
+__all__ = [
+    "Tensor", "Variable", "Delta", "Zero", "Product", "Sum", "Function", "Derivative",
+    "delta", "ones", "zeros", "sum", "trace", "norm",
+    "exp", "log", "sqrt", "pow",
+    "derivative", "grad", "hessian", "unevaluated",
+    "simplify", "equivalent", "canonical_key", "evaluate",
+]

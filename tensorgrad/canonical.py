@@ -1,0 +1,172 @@
+"""Canonical forms: an expression as a labelled graph, a structural hash to bucket,
+and an exact isomorphism check (networkx) to decide.
+
+The graph has a node per leaf tensor, per edge ("wire") and per scope (sum, term,
+function, derivative, root). A leaf links to each of its wires with the slot
+label (its declared edge position; copy tensors use one label for all slots, being
+symmetric) and to its enclosing scope. Internal edge names never enter the graph;
+free edge names label the root's wires. So two expressions get isomorphic graphs
+exactly when they are the same network up to renaming internal edges and
+reordering factors and terms.
+
+>>> import tensorgrad as tg
+>>> A = tg.Variable("A", "i", "j")
+>>> canonical_key(A) == canonical_key(A.rename(i="j", j="i"))
+False
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+
+import networkx as nx
+
+from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
+
+
+def normal_number(w):
+    """2.0 -> 2, so that equal numbers also print (and hash) the same."""
+    if isinstance(w, float) and w.is_integer():
+        return int(w)
+    return w
+
+
+def _stable_hash(obj) -> int:
+    """A hash that is the same in every process (Python's str hash is salted)."""
+    return int.from_bytes(hashlib.blake2b(repr(obj).encode(), digest_size=8).digest(), "big")
+
+
+class _Builder:
+    def __init__(self, named_free: bool):
+        self.g = nx.Graph()
+        self.ids = itertools.count()
+        self.named_free = named_free
+
+    def node(self, label) -> int:
+        n = next(self.ids)
+        self.g.add_node(n, label=label)
+        return n
+
+    def link(self, a, b, label):
+        self.g.add_edge(a, b, label=label)
+
+    def build(self, t: Tensor, scope: int, wires: dict):
+        getattr(self, "_" + type(t).__name__.lower())(t, scope, wires)
+
+    def _leaf(self, t, scope, wires, label, slot_labels):
+        n = self.node(label)
+        self.link(scope, n, "member")
+        for e, slot in zip(t.edges, slot_labels):
+            self.link(n, wires[e], slot)
+
+    def _variable(self, t: Variable, scope, wires):
+        self._leaf(t, scope, wires, ("var", t.name, t.original, t._dimt), range(len(t.edges)))
+
+    def _delta(self, t: Delta, scope, wires):
+        self._leaf(t, scope, wires, ("delta", t.dim, len(t.edges)), ["copy"] * len(t.edges))
+
+    def _zero(self, t: Zero, scope, wires):
+        self._leaf(t, scope, wires, ("zero", len(t.edges)), ["zero"] * len(t.edges))
+
+    def _product(self, t: Product, scope, wires):
+        inner = dict(wires)
+        for e in t.contracted():
+            inner[e] = self.node(("wire",))
+        for f in t.factors:
+            self.build(f, scope, {e: inner[e] for e in f.edges})
+
+    def _sum(self, t: Sum, scope, wires):
+        s = self.node(("sum", len(t.terms)))
+        self.link(scope, s, "member")
+        for term, w in zip(t.terms, t.weights):
+            tn = self.node(("term", normal_number(w)))
+            self.link(s, tn, "term")
+            self.build(term, tn, wires)
+
+    def _function(self, t: Function, scope, wires):
+        f = self.node(("fn", t.spec.name, tuple(normal_number(p) for p in t.params)))
+        self.link(scope, f, "member")
+        inner = {}
+        for e in t.arg.edges:
+            inner[e] = wires[e] if e in wires else self.node(("wire",))
+            if e in t.core:
+                role = ("core", 0 if t.spec.symmetric_core else t.core.index(e))
+            else:
+                role = ("batch",)
+            self.link(f, inner[e], role)
+        self.build(t.arg, f, inner)
+
+    def _derivative(self, t: Derivative, scope, wires):
+        d = self.node(("derivative", t.var.identity))
+        self.link(scope, d, "member")
+        for k, e in enumerate(t.new_edges):
+            self.link(d, wires[e], ("new", k))
+        self.build(t.expr, d, {e: wires[e] for e in t.expr.edges})
+
+
+def to_graph(t: Tensor, named_free: bool = True) -> nx.Graph:
+    """The labelled graph of `t`. Free wires carry their edge names if `named_free`."""
+    b = _Builder(named_free)
+    root = b.node(("root",))
+    wires = {}
+    for e, d in zip(t.edges, t._dimt):
+        wires[e] = b.node(("free", e, d) if named_free else ("free", d))
+    b.build(t, root, wires)
+    return b.g
+
+
+def _wl_hash(g: nx.Graph) -> int:
+    """Colour refinement over labels built from tuples (networkx's WL hash collides
+    on some attributed graphs, so we use our own; it only buckets, never decides)."""
+    colour = {n: _stable_hash(d["label"]) for n, d in g.nodes(data=True)}
+    n_classes = len(set(colour.values()))
+    for _ in range(len(colour)):
+        colour = {n: _stable_hash((colour[n], tuple(sorted((repr(g.edges[n, m]["label"]), colour[m]) for m in g[n]))))
+                  for n in g}
+        k = len(set(colour.values()))
+        if k == n_classes:
+            break
+        n_classes = k
+    return _stable_hash(tuple(sorted(colour.values())))
+
+
+def canonical_key(t: Tensor) -> int:
+    """Structural hash invariant under renaming internal edges and reordering
+    factors/terms; free edge names count. Equal keys are necessary, not sufficient,
+    for `isomorphic`."""
+    key = t._cache.get("key")
+    if key is None:
+        key = _wl_hash(graph_of(t))
+        t._cache["key"] = key
+    return key
+
+
+def shape_key(t: Tensor) -> int:
+    """Like canonical_key but blind to the names of free edges."""
+    key = t._cache.get("shape_key")
+    if key is None:
+        key = _wl_hash(to_graph(t, named_free=False))
+        t._cache["shape_key"] = key
+    return key
+
+
+def graph_of(t: Tensor) -> nx.Graph:
+    g = t._cache.get("graph")
+    if g is None:
+        g = to_graph(t)
+        t._cache["graph"] = g
+    return g
+
+
+def _same_label(a, b):
+    return a["label"] == b["label"]
+
+
+def isomorphic(a: Tensor, b: Tensor) -> bool:
+    """Exact test: same network up to internal edge names and factor/term order."""
+    if a is b or a == b:
+        return True
+    if set(a.edges) != set(b.edges) or canonical_key(a) != canonical_key(b):
+        return False
+    return nx.is_isomorphic(graph_of(a), graph_of(b), node_match=_same_label, edge_match=_same_label)

@@ -1,0 +1,151 @@
+"""Symbolic differentiation: a rule per node kind, driven by `differentiate`.
+
+>>> import tensorgrad as tg
+>>> x = tg.Variable("x", "i")
+>>> tg.equivalent(tg.grad(x @ x, x), 2 * x)
+True
+"""
+
+from __future__ import annotations
+
+from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, fresh_name
+
+
+def _new_edge_names(f: Tensor, x: Variable, new_edges) -> tuple:
+    """One new edge per edge of x: its own name, primed until not a free edge of f."""
+    new_edges = dict(new_edges or {})
+    for k in new_edges:
+        if k not in x.edges:
+            raise ValueError(f"new_edges names {k!r}, which is not an edge of {x.name} (edges {x.edges})")
+    taken = set(f.edges)
+    out = []
+    for e in x.edges:
+        if e in new_edges:
+            name = new_edges[e]
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"new edge name for {e!r} must be a non-empty string, got {name!r}")
+            if name in taken:
+                raise ValueError(f"new edge name {name!r} is already a free edge of the function (edges {f.edges})")
+        else:
+            name = e
+            while name in taken or name in new_edges.values():
+                name += "'"
+        taken.add(name)
+        out.append(name)
+    return tuple(out)
+
+
+def _check_args(f, x):
+    if not isinstance(f, Tensor):
+        raise TypeError(f"can only differentiate a tensorgrad expression, got {type(f).__name__}")
+    if not isinstance(x, Variable):
+        raise TypeError(f"can only differentiate with respect to a Variable, got {type(x).__name__} {x}")
+
+
+def derivative(f: Tensor, x: Variable, new_edges: dict | None = None) -> Tensor:
+    """The Jacobian df/dx: edges f.edges, then one new edge per edge of x.
+
+    >>> import tensorgrad as tg
+    >>> A = tg.Variable("A", i="m", j="n"); x = tg.Variable("x", j="n")
+    >>> tg.derivative(A @ x, x).edges
+    ('i', 'j')
+    """
+    _check_args(f, x)
+    return differentiate(f, x, _new_edge_names(f, x, new_edges))
+
+
+def grad(f: Tensor, x: Variable) -> Tensor:
+    """Gradient of a scalar f: same edges as x."""
+    _check_args(f, x)
+    if f.edges:
+        raise ValueError(f"grad needs a scalar function, but it has free edges {f.edges}; use derivative() for a Jacobian")
+    return derivative(f, x)
+
+
+def hessian(f: Tensor, x: Variable) -> Tensor:
+    """derivative(grad(f, x), x): edges of x, then the same names primed."""
+    return derivative(grad(f, x), x)
+
+
+def unevaluated(f: Tensor, x: Variable, new_edges: dict | None = None) -> Derivative:
+    """The derivative as an unevaluated node (for showing a derivation step by step)."""
+    _check_args(f, x)
+    return Derivative(f, x, _new_edge_names(f, x, new_edges))
+
+
+def differentiate(f: Tensor, x: Variable, new: tuple) -> Tensor:
+    """d f / d x where `new` are the names of the new edges (one per slot of x)."""
+    memo: dict = {}
+    return _diff(f, x, tuple(new), memo)
+
+
+def _zero(f: Tensor, x: Variable, new: tuple) -> Zero:
+    return Zero(f.edges + new, f._dimt + x._dimt)
+
+
+def _diff(f: Tensor, x: Variable, new: tuple, memo: dict) -> Tensor:
+    if not f.depends_on(x):
+        return _zero(f, x, new)
+    key = f
+    if key in memo:
+        return memo[key]
+    out = RULES[type(f)](f, x, new, memo)
+    memo[key] = out
+    return out
+
+
+def _d_variable(v: Variable, x: Variable, new, memo):
+    # d v_{e..} / d x_{n..} = prod_k delta(e_k, n_k): one identity wire per slot
+    wires = [Delta(d, e, n) for e, d, n in zip(v.edges, v._dimt, new)]
+    return Product(wires, v.edges + new)
+
+
+def _d_sum(s: Sum, x, new, memo):
+    return Sum([_diff(t, x, new, memo) for t in s.terms], s.weights, s.edges + new)
+
+
+def _d_product(p: Product, x, new, memo):
+    # Leibniz: one term per factor that depends on x; contracted edges are first
+    # renamed away from the new edge names so they cannot collide.
+    p = p.rename_internal_apart(new)
+    terms = []
+    for k, factor in enumerate(p.factors):
+        if not factor.depends_on(x):
+            continue
+        rest = p.factors[:k] + p.factors[k + 1:]
+        terms.append(Product(rest + (_diff(factor, x, new, memo),), p.edges + new))
+    if not terms:
+        return _zero(p, x, new)
+    return terms[0] if len(terms) == 1 else Sum(terms)
+
+
+def _d_function(f: Function, x, new, memo):
+    # chain rule: J[f.edges, u'] contracted with du/dx[u', new], u' fresh names for u's edges
+    u = f.arg
+    taken = set(f.edges) | set(new) | set(u.edges)
+    fresh = {}
+    for e in u.edges:
+        fresh[e] = fresh_name(e, taken)
+        taken.add(fresh[e])
+    jac = f.spec.jacobian(f, fresh)
+    du = _diff(u.rename(fresh), x, new, memo)
+    return Product((jac, du), f.edges + new)
+
+
+def _d_derivative(d: Derivative, x, new, memo):
+    return _diff(d.doit(), x, new, memo)
+
+
+def _d_constant(t, x, new, memo):
+    return _zero(t, x, new)
+
+
+RULES = {
+    Variable: _d_variable,
+    Delta: _d_constant,
+    Zero: _d_constant,
+    Sum: _d_sum,
+    Product: _d_product,
+    Function: _d_function,
+    Derivative: _d_derivative,
+}

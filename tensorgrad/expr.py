@@ -1,0 +1,642 @@
+"""Immutable tensor-network nodes: Variable, Delta, Zero, Product, Sum, Function, Derivative.
+
+A tensor has named free edges; each edge has a dimension symbol. Factors of a
+`Product` that share an edge name are contracted over it. Edges internal to a
+node (contracted edges of a product, edges a function consumes) are scoped to
+that node: they are invisible outside and never clash with names elsewhere.
+
+>>> A = Variable("A", i="m", j="n"); x = Variable("x", j="n")
+>>> (A @ x).edges
+('i',)
+>>> A.rename(i="j", j="i") == A
+False
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from typing import Iterable, Mapping
+
+Number = numbers.Number
+
+# Function specs register themselves here (see functions.py) so that a Function
+# node can be rebuilt from its name, e.g. by `repr`.
+FUNCTIONS: dict = {}
+
+
+def fresh_name(base: str, avoid) -> str:
+    """A name starting with `base` that is not in `avoid`."""
+    base = base.rstrip("0123456789_") or "e"
+    for k in itertools.count():
+        name = f"{base}_{k}"
+        if name not in avoid:
+            return name
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, Number) and not isinstance(x, bool)
+
+
+class Tensor:
+    """Base class: free `edges` (ordered), their dimension symbols, and operators."""
+
+    __slots__ = ("edges", "_dimt", "_hash", "_cache")
+
+    def _init(self, edges: tuple, dimt: tuple):
+        self.edges = tuple(edges)
+        self._dimt = tuple(dimt)
+        self._hash = None
+        self._cache = {}
+
+    # -- structure ---------------------------------------------------------
+    @property
+    def dims(self) -> dict:
+        """Mapping free edge name -> dimension symbol."""
+        return dict(zip(self.edges, self._dimt))
+
+    def children(self) -> tuple:
+        return ()
+
+    def with_children(self, children) -> "Tensor":
+        return self
+
+    def _fields(self) -> tuple:
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        if self is other:
+            return True
+        if type(self) is not type(other) or hash(self) != hash(other):
+            return False
+        return self._fields() == other._fields()
+
+    def __hash__(self):
+        if self._hash is None:
+            self._hash = hash((type(self).__name__, self._fields()))
+        return self._hash
+
+    def __setattr__(self, name, value):
+        if name in ("_hash",) or not hasattr(self, "_cache"):
+            object.__setattr__(self, name, value)
+        else:
+            raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __bool__(self):
+        return True
+
+    # -- renaming ----------------------------------------------------------
+    def rename(self, mapping: Mapping[str, str] | None = None, **kwargs) -> "Tensor":
+        """Rename free edges simultaneously: `X.rename(i="j", j="i")` is the transpose.
+
+        >>> Variable("x", "i").rename(i="k").edges
+        ('k',)
+        """
+        mapping = dict(mapping or {}, **kwargs)
+        for old, new in mapping.items():
+            if old not in self.edges:
+                raise ValueError(f"cannot rename edge {old!r}: not a free edge of {self} (edges {self.edges})")
+            if not isinstance(new, str) or not new:
+                raise TypeError(f"new name for edge {old!r} must be a non-empty string, got {new!r}")
+        mapping = {o: n for o, n in mapping.items() if o != n}
+        if not mapping:
+            return self
+        result = [mapping.get(e, e) for e in self.edges]
+        if len(set(result)) != len(result):
+            clash = sorted({e for e in result if result.count(e) > 1})
+            raise ValueError(f"renaming {mapping} would give {self} the edge {clash[0]!r} twice")
+        return self._rename(mapping)
+
+    def _rename(self, mapping: dict) -> "Tensor":
+        """Rename with a validated mapping (only free edges, result unique)."""
+        raise NotImplementedError
+
+    # -- queries -------------------------------------------------------------
+    def variables(self) -> frozenset:
+        """Identities (see Variable.identity) of the variables this depends on."""
+        v = self._cache.get("vars")
+        if v is None:
+            v = frozenset().union(*(c.variables() for c in self.children()))
+            self._cache["vars"] = v
+        return v
+
+    def depends_on(self, x: "Variable") -> bool:
+        return x.identity in self.variables()
+
+    def size(self) -> int:
+        """Number of nodes in the expression tree (a measure of network size)."""
+        return 1 + sum(c.size() for c in self.children())
+
+    def check(self) -> "Tensor":
+        """Validate well-formedness recursively; raise ValueError on the first defect."""
+        for c in self.children():
+            c.check()
+        self._check_self()
+        return self
+
+    def _check_self(self):
+        if len(set(self.edges)) != len(self.edges):
+            raise ValueError(f"{type(self).__name__} has a repeated free edge: {self.edges}")
+
+    # -- operators ---------------------------------------------------------
+    def __matmul__(self, other):
+        return contract(self, _as_tensor(other, self, "@"))
+
+    def __rmatmul__(self, other):
+        return contract(_as_tensor(other, self, "@"), self)
+
+    def __mul__(self, other):
+        if _is_number(other):
+            return scale(self, other)
+        return hadamard(self, _as_tensor(other, self, "*"))
+
+    def __rmul__(self, other):
+        return self.__mul__(other)
+
+    def __add__(self, other):
+        if _is_number(other):
+            other = constant(other, self)
+        return add(self, _as_tensor(other, self, "+"))
+
+    def __radd__(self, other):
+        return self.__add__(other)
+
+    def __neg__(self):
+        return scale(self, -1)
+
+    def __sub__(self, other):
+        if _is_number(other):
+            return add(self, constant(-other, self))
+        return add(self, scale(_as_tensor(other, self, "-"), -1))
+
+    def __rsub__(self, other):
+        return (-self).__add__(other)
+
+    def __truediv__(self, other):
+        if _is_number(other):
+            if other == 0:
+                raise ValueError(f"division of {self} by the number zero")
+            return scale(self, 1 / other)
+        return hadamard(self, power(_as_tensor(other, self, "/"), -1))
+
+    def __rtruediv__(self, other):
+        if not _is_number(other):
+            return NotImplemented
+        return scale(power(self, -1), other)
+
+    def __pow__(self, p):
+        if not _is_number(p):
+            raise TypeError(f"exponent must be a number, got {type(p).__name__}; use exp(p * log(x)) for a tensor exponent")
+        return power(self, p)
+
+    @property
+    def T(self):
+        """Transpose of a 2-edge tensor (swaps the names of its two edges)."""
+        if len(self.edges) != 2:
+            raise ValueError(f".T needs exactly two edges, {self} has {self.edges}")
+        a, b = self.edges
+        return self.rename({a: b, b: a})
+
+    # -- conveniences delegating to other modules (imported lazily: they import us)
+    def simplify(self) -> "Tensor":
+        from .simplify import simplify
+        return simplify(self)
+
+    def grad(self, x):
+        from .derivative import grad
+        return grad(self, x)
+
+    def __str__(self):
+        from .printing import index_notation
+        return index_notation(self)
+
+    def __repr__(self):
+        from .printing import python_repr
+        return python_repr(self)
+
+    def _repr_png_(self):
+        from .draw import png_bytes
+        return png_bytes(self)
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("a tensorgrad expression is symbolic; use tg.evaluate(expr, values) to get an array")
+
+
+def _as_tensor(x, partner, op) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    raise TypeError(f"unsupported operand for {op}: {type(x).__name__} with a tensorgrad expression")
+
+
+# ---------------------------------------------------------------------------
+# Leaves
+# ---------------------------------------------------------------------------
+
+class Variable(Tensor):
+    """A symbolic input tensor.
+
+    >>> Variable("A", i="m", j="n").dims
+    {'i': 'm', 'j': 'n'}
+    >>> Variable("x", "i").dims
+    {'i': 'i'}
+    """
+
+    __slots__ = ("name", "original")
+
+    def __init__(self, name: str, *edges: str, **edge_dims: str):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a Variable's name must be a non-empty string, got {name!r}")
+        pairs = [(e, e) for e in edges] + list(edge_dims.items())
+        for e, d in pairs:
+            if not isinstance(e, str) or not e or not isinstance(d, str) or not d:
+                raise TypeError(f"edges and dimension symbols of variable {name!r} must be non-empty strings, got {e!r}: {d!r}")
+        names = [e for e, _ in pairs]
+        if len(set(names)) != len(names):
+            dup = next(e for e in names if names.count(e) > 1)
+            raise ValueError(f"variable {name!r} declares the edge {dup!r} twice")
+        self._init(names, [d for _, d in pairs])
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "original", tuple(names))
+
+    @classmethod
+    def _renamed(cls, base: "Variable", edges: tuple) -> "Variable":
+        v = cls.__new__(cls)
+        v._init(edges, base._dimt)
+        object.__setattr__(v, "name", base.name)
+        object.__setattr__(v, "original", base.original)
+        return v
+
+    @property
+    def identity(self) -> tuple:
+        """What makes two occurrences the same variable: name, declared edges and dims."""
+        return (self.name, self.original, self._dimt)
+
+    def variables(self):
+        return frozenset([self.identity])
+
+    def _fields(self):
+        return (self.name, self.original, self._dimt, self.edges)
+
+    def _rename(self, mapping):
+        return Variable._renamed(self, tuple(mapping.get(e, e) for e in self.edges))
+
+
+class Delta(Tensor):
+    """Copy tensor: 1 where all indices agree. 2 edges: identity; 1 edge: ones; 0 edges: the dimension."""
+
+    __slots__ = ("dim",)
+
+    def __init__(self, dim: str, *edges: str):
+        if not isinstance(dim, str) or not dim:
+            raise TypeError(f"delta's dimension symbol must be a non-empty string, got {dim!r}")
+        for e in edges:
+            if not isinstance(e, str) or not e:
+                raise TypeError(f"delta's edges must be non-empty strings, got {e!r}")
+        if len(set(edges)) != len(edges):
+            raise ValueError(f"delta({dim!r}) given a repeated edge: {edges}")
+        self._init(edges, [dim] * len(edges))
+        object.__setattr__(self, "dim", dim)
+
+    def _fields(self):
+        return (self.dim, frozenset(self.edges), self.edges)
+
+    def _rename(self, mapping):
+        return Delta(self.dim, *(mapping.get(e, e) for e in self.edges))
+
+
+class Zero(Tensor):
+    """The zero tensor with the given edges (first-class, so derivatives stay sparse)."""
+
+    __slots__ = ()
+
+    def __init__(self, edges: Iterable[str] = (), dims: Mapping[str, str] | Iterable[str] = ()):
+        edges = tuple(edges)
+        dimt = tuple(dims[e] for e in edges) if isinstance(dims, Mapping) else tuple(dims)
+        if len(dimt) != len(edges):
+            raise ValueError(f"Zero needs a dimension for each edge: edges {edges}, dims {dimt}")
+        self._init(edges, dimt)
+
+    def _fields(self):
+        return (self.edges, self._dimt)
+
+    def _rename(self, mapping):
+        return Zero([mapping.get(e, e) for e in self.edges], self._dimt)
+
+
+# ---------------------------------------------------------------------------
+# Composite nodes
+# ---------------------------------------------------------------------------
+
+def _internal_renaming(children_edges: list, avoid: set) -> dict:
+    """Fresh names for each edge in `children_edges` that is in `avoid`."""
+    taken = set(avoid) | set(children_edges)
+    out = {}
+    for e in children_edges:
+        if e in avoid and e not in out:
+            out[e] = fresh_name(e, taken)
+            taken.add(out[e])
+    return out
+
+
+class Product(Tensor):
+    """A contraction network. An edge name shared by two factors is summed over;
+    a name on one factor only is free. `edges` fixes the order of the free edges."""
+
+    __slots__ = ("factors",)
+
+    def __init__(self, factors: Iterable[Tensor] = (), edges: Iterable[str] | None = None):
+        factors = tuple(factors)
+        count, dims = {}, {}
+        for f in factors:
+            if not isinstance(f, Tensor):
+                raise TypeError(f"Product factors must be tensors, got {type(f).__name__}")
+            for e, d in zip(f.edges, f._dimt):
+                count[e] = count.get(e, 0) + 1
+                if count[e] > 2:
+                    raise ValueError(f"edge {e!r} appears on more than two factors of a product; use a delta (copy tensor) to join more")
+                if e in dims and dims[e] != d:
+                    raise ValueError(f"edge {e!r} is contracted between dimensions {dims[e]!r} and {d!r}")
+                dims[e] = d
+        free = [e for f in factors for e in f.edges if count[e] == 1]
+        if edges is not None:
+            edges = tuple(edges)
+            if sorted(edges) != sorted(free):
+                raise ValueError(f"Product edge order {edges} is not a permutation of its free edges {tuple(free)}")
+            free = edges
+        self._init(free, [dims[e] for e in free])
+        object.__setattr__(self, "factors", factors)
+
+    def children(self):
+        return self.factors
+
+    def with_children(self, children):
+        children = tuple(children)
+        if children == self.factors:
+            return self
+        return Product(children, self.edges)
+
+    def contracted(self) -> set:
+        seen, out = set(), set()
+        for f in self.factors:
+            for e in f.edges:
+                (out if e in seen else seen).add(e)
+        return out
+
+    def _fields(self):
+        return (self.factors, self.edges)
+
+    def _rename(self, mapping):
+        inner = self.contracted()
+        clash = _internal_renaming(sorted(inner), set(mapping.values()))
+        full = {**clash, **mapping}
+        factors = [f._rename({e: full[e] for e in f.edges if e in full}) for f in self.factors]
+        return Product(factors, [mapping.get(e, e) for e in self.edges])
+
+    def rename_internal_apart(self, avoid) -> "Product":
+        """The same product with contracted edges renamed away from `avoid`."""
+        clash = _internal_renaming(sorted(self.contracted()), set(avoid))
+        if not clash:
+            return self
+        factors = [f._rename({e: clash[e] for e in f.edges if e in clash}) for f in self.factors]
+        return Product(factors, self.edges)
+
+
+class Sum(Tensor):
+    """A weighted sum sum_k w_k t_k of tensors with the same free edges (in any order)."""
+
+    __slots__ = ("terms", "weights")
+
+    def __init__(self, terms: Iterable[Tensor], weights: Iterable[Number] | None = None, edges: Iterable[str] | None = None):
+        terms = tuple(terms)
+        weights = tuple(weights) if weights is not None else (1,) * len(terms)
+        if not terms:
+            raise ValueError("a Sum needs at least one term (use Zero for an empty sum)")
+        if len(weights) != len(terms):
+            raise ValueError(f"a Sum got {len(terms)} terms but {len(weights)} weights")
+        for w in weights:
+            if not _is_number(w):
+                raise TypeError(f"Sum weights must be numbers, got {w!r}")
+        first = terms[0]
+        for t in terms:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"Sum terms must be tensors, got {type(t).__name__}")
+            if set(t.edges) != set(first.edges):
+                raise ValueError(f"cannot add tensors with different free edges: {first.edges} and {t.edges}")
+            for e, d in zip(t.edges, t._dimt):
+                if first.dims[e] != d:
+                    raise ValueError(f"cannot add tensors whose edge {e!r} has dimensions {first.dims[e]!r} and {d!r}")
+        edges = tuple(edges) if edges is not None else first.edges
+        if sorted(edges) != sorted(first.edges):
+            raise ValueError(f"Sum edge order {edges} is not a permutation of {first.edges}")
+        dims = first.dims
+        self._init(edges, [dims[e] for e in edges])
+        object.__setattr__(self, "terms", terms)
+        object.__setattr__(self, "weights", weights)
+
+    def children(self):
+        return self.terms
+
+    def with_children(self, children):
+        children = tuple(children)
+        if children == self.terms:
+            return self
+        return Sum(children, self.weights, self.edges)
+
+    def _fields(self):
+        return (self.terms, self.weights, self.edges)
+
+    def _rename(self, mapping):
+        return Sum([t._rename({e: mapping[e] for e in t.edges if e in mapping}) for t in self.terms],
+                   self.weights, [mapping.get(e, e) for e in self.edges])
+
+
+class Function(Tensor):
+    """A registered function applied to a sub-expression.
+
+    `core` names the edges of `arg` the function acts along (none for elementwise
+    functions, the axis of softmax, both edges for det). If the spec consumes its
+    core edges they are internal; all other edges of `arg` pass through as
+    batch edges. `params` are numbers such as the exponent of `pow`.
+    """
+
+    __slots__ = ("spec", "arg", "core", "params")
+
+    def __init__(self, spec, arg: Tensor, core: Iterable[str] = (), params: Iterable = ()):
+        if isinstance(spec, str):
+            if spec not in FUNCTIONS:
+                raise ValueError(f"unknown function {spec!r}; registered: {sorted(FUNCTIONS)}")
+            spec = FUNCTIONS[spec]
+        if not isinstance(arg, Tensor):
+            raise TypeError(f"{spec.name} expects a tensor, got {type(arg).__name__}")
+        core = tuple(core)
+        for e in core:
+            if e not in arg.edges:
+                raise ValueError(f"{spec.name}: edge {e!r} is not an edge of its argument {arg} (edges {arg.edges})")
+        object.__setattr__(self, "spec", spec)
+        object.__setattr__(self, "arg", arg)
+        object.__setattr__(self, "core", core)
+        object.__setattr__(self, "params", tuple(params))
+        out = [e for e in arg.edges if not (spec.consumes_core and e in core)]
+        dims = arg.dims
+        self._init(out, [dims[e] for e in out])
+
+    def children(self):
+        return (self.arg,)
+
+    def with_children(self, children):
+        (arg,) = children
+        if arg is self.arg:
+            return self
+        return Function(self.spec, arg, self.core, self.params)
+
+    def _fields(self):
+        return (self.spec.name, self.arg, self.core, self.params)
+
+    def _rename(self, mapping):
+        arg, core = self.arg, self.core
+        if self.spec.consumes_core:
+            clash = _internal_renaming(list(core), set(mapping.values()))
+            if clash:
+                arg = arg._rename(clash)
+                core = tuple(clash.get(e, e) for e in core)
+        arg = arg._rename({e: mapping[e] for e in arg.edges if e in mapping})
+        core = tuple(mapping.get(e, e) if e in self.edges else e for e in core)
+        return Function(self.spec, arg, core, self.params)
+
+    def _check_self(self):
+        super()._check_self()
+        self.spec.check_arg(self)
+
+
+class Derivative(Tensor):
+    """An unevaluated derivative d expr / d var, with one new edge per edge of var.
+
+    `doit()` evaluates it. Kept unevaluated so a derivation can be shown step by step.
+    """
+
+    __slots__ = ("expr", "var", "new_edges")
+
+    def __init__(self, expr: Tensor, var: Variable, new_edges: Iterable[str]):
+        if not isinstance(var, Variable):
+            raise TypeError(f"can only differentiate with respect to a Variable, got {type(var).__name__}")
+        new_edges = tuple(new_edges)
+        if len(new_edges) != len(var.edges):
+            raise ValueError(f"derivative wrt {var.name} needs {len(var.edges)} new edges, got {new_edges}")
+        both = list(expr.edges) + list(new_edges)
+        if len(set(both)) != len(both):
+            raise ValueError(f"new derivative edges {new_edges} clash with the free edges {expr.edges} of {expr}")
+        object.__setattr__(self, "expr", expr)
+        object.__setattr__(self, "var", var)
+        object.__setattr__(self, "new_edges", new_edges)
+        self._init(both, expr._dimt + var._dimt)
+
+    def children(self):
+        return (self.expr,)
+
+    def with_children(self, children):
+        (expr,) = children
+        if expr is self.expr:
+            return self
+        return Derivative(expr, self.var, self.new_edges)
+
+    def variables(self):
+        return self.expr.variables()
+
+    def _fields(self):
+        return (self.expr, self.var, self.new_edges)
+
+    def _rename(self, mapping):
+        expr = self.expr._rename({e: mapping[e] for e in self.expr.edges if e in mapping})
+        return Derivative(expr, self.var, [mapping.get(e, e) for e in self.new_edges])
+
+    def doit(self) -> Tensor:
+        from .derivative import differentiate
+        return differentiate(self.expr, self.var, self.new_edges)
+
+
+# ---------------------------------------------------------------------------
+# Building blocks used by the operators and the public constructors
+# ---------------------------------------------------------------------------
+
+ONE = Product(())
+
+
+def number(c: Number) -> Tensor:
+    """The scalar constant `c` (a weighted empty product)."""
+    if not _is_number(c):
+        raise TypeError(f"expected a number, got {c!r}")
+    if c == 0:
+        return Zero()
+    return Sum((ONE,), (c,))
+
+
+def as_number(t: Tensor):
+    """The value if `t` is a constant scalar built by `number`, else None."""
+    if isinstance(t, Zero) and not t.edges:
+        return 0
+    if isinstance(t, Sum) and len(t.terms) == 1 and t.terms[0] == ONE:
+        return t.weights[0]
+    if t == ONE:
+        return 1
+    return None
+
+
+def ones_like(t: Tensor) -> Tensor:
+    """All-ones tensor with the free edges (and dims) of `t`."""
+    return Product([Delta(d, e) for e, d in zip(t.edges, t._dimt)], t.edges)
+
+
+def constant(c: Number, like: Tensor) -> Tensor:
+    if c == 0:
+        return Zero(like.edges, like._dimt)
+    return scale(ones_like(like), c)
+
+
+def scale(t: Tensor, c: Number) -> Tensor:
+    if not _is_number(c):
+        raise TypeError(f"can only scale by a number, got {c!r}")
+    if c == 1:
+        return t
+    if c == 0:
+        return Zero(t.edges, t._dimt)
+    return Sum((t,), (c,))
+
+
+def contract(a: Tensor, b: Tensor) -> Tensor:
+    """a @ b: contract the shared edge names, outer product on the rest."""
+    for e in set(a.edges) & set(b.edges):
+        if a.dims[e] != b.dims[e]:
+            raise ValueError(f"cannot contract edge {e!r}: dimension {a.dims[e]!r} in {a} but {b.dims[e]!r} in {b}")
+    return Product((a, b))
+
+
+def hadamard(a: Tensor, b: Tensor) -> Tensor:
+    """a * b: elementwise on shared edge names (joined by copy tensors), outer on the rest."""
+    shared = [e for e in a.edges if e in b.edges]
+    for e in shared:
+        if a.dims[e] != b.dims[e]:
+            raise ValueError(f"cannot multiply elementwise along edge {e!r}: dimension {a.dims[e]!r} in {a} but {b.dims[e]!r} in {b}")
+    if not shared:
+        return Product((a, b))
+    taken = set(a.edges) | set(b.edges)
+    ra, rb, deltas = {}, {}, []
+    for e in shared:
+        ra[e] = fresh_name(e, taken); taken.add(ra[e])
+        rb[e] = fresh_name(e, taken); taken.add(rb[e])
+        deltas.append(Delta(a.dims[e], e, ra[e], rb[e]))
+    order = list(a.edges) + [e for e in b.edges if e not in a.edges]
+    return Product([a.rename(ra), b.rename(rb)] + deltas, order)
+
+
+def add(a: Tensor, b: Tensor) -> Tensor:
+    if set(a.edges) != set(b.edges):
+        raise ValueError(f"cannot add tensors with different free edges: {a.edges} and {b.edges} "
+                         f"(only in the first: {sorted(set(a.edges) - set(b.edges))}, only in the second: {sorted(set(b.edges) - set(a.edges))})")
+    for e in a.edges:
+        if a.dims[e] != b.dims[e]:
+            raise ValueError(f"cannot add tensors whose edge {e!r} has dimensions {a.dims[e]!r} and {b.dims[e]!r}")
+    return Sum((a, b))
+
+
+def power(t: Tensor, p: Number) -> Tensor:
+    return Function("pow", t, (), (p,))

@@ -1,0 +1,87 @@
+"""Text forms of an expression: index notation (`str`) and Python that rebuilds it (`repr`).
+
+>>> import tensorgrad as tg
+>>> A = tg.Variable("A", i="m", j="n"); x = tg.Variable("x", j="n")
+>>> print(A @ x)
+A[i,j] x[j]
+>>> repr(x)
+"tg.Variable('x', j='n')"
+"""
+
+from __future__ import annotations
+
+from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
+
+
+def _num(w) -> str:
+    if isinstance(w, float) and w.is_integer():
+        w = int(w)
+    return repr(w) if not isinstance(w, float) else f"{w:.6g}"
+
+
+def _idx(edges) -> str:
+    return "[" + ",".join(edges) + "]" if edges else ""
+
+
+def index_notation(t: Tensor) -> str:
+    if isinstance(t, Variable):
+        return t.name + _idx(t.edges)
+    if isinstance(t, Delta):
+        return f"δ{_idx(t.edges)}" if t.edges else t.dim
+    if isinstance(t, Zero):
+        return "0" + _idx(t.edges)
+    if isinstance(t, Product):
+        if not t.factors:
+            return "1"
+        return " ".join(_wrap(f) for f in t.factors)
+    if isinstance(t, Sum):
+        out = ""
+        for k, (term, w) in enumerate(zip(t.terms, t.weights)):
+            body = "" if term == Product(()) else _wrap(term)
+            neg = not isinstance(w, complex) and w < 0
+            mag = -w if neg else w
+            coef = _num(mag) if (mag != 1 or not body) else ""
+            piece = (coef + " " + body).strip() if coef and body else (coef or body)
+            sign = ("- " if neg else "+ ") if k else ("-" if neg else "")
+            out += (" " if k else "") + sign + piece
+        return out
+    if isinstance(t, Function):
+        name = t.spec.name
+        if name == "pow":
+            return f"({index_notation(t.arg)})^{_num(t.params[0])}"
+        core = "_{" + ",".join(t.core) + "}" if t.core else ""
+        return f"{name}{core}({index_notation(t.arg)})"
+    if isinstance(t, Derivative):
+        return f"d({index_notation(t.expr)})/d{t.var.name}{_idx(t.new_edges)}"
+    raise TypeError(f"cannot print {type(t).__name__}")
+
+
+def _wrap(t: Tensor) -> str:
+    s = index_notation(t)
+    return f"({s})" if isinstance(t, Sum) else s
+
+
+def python_repr(t: Tensor) -> str:
+    if isinstance(t, Variable):
+        args = [repr(t.name)]
+        args += [f"{e}={d!r}" if e.isidentifier() else None for e, d in zip(t.original, t._dimt)]
+        if None in args:
+            base = f"tg.Variable({t.name!r}, **{dict(zip(t.original, t._dimt))!r})"
+        else:
+            base = "tg.Variable(" + ", ".join(args) + ")"
+        if t.edges != t.original:
+            base += f".rename({dict((o, e) for o, e in zip(t.original, t.edges) if o != e)!r})"
+        return base
+    if isinstance(t, Delta):
+        return "tg.Delta(" + ", ".join(repr(x) for x in (t.dim,) + t.edges) + ")"
+    if isinstance(t, Zero):
+        return f"tg.Zero({t.edges!r}, {t._dimt!r})"
+    if isinstance(t, Product):
+        return f"tg.Product([{', '.join(map(python_repr, t.factors))}], {t.edges!r})"
+    if isinstance(t, Sum):
+        return f"tg.Sum([{', '.join(map(python_repr, t.terms))}], {t.weights!r}, {t.edges!r})"
+    if isinstance(t, Function):
+        return f"tg.Function({t.spec.name!r}, {python_repr(t.arg)}, {t.core!r}, {t.params!r})"
+    if isinstance(t, Derivative):
+        return f"tg.Derivative({python_repr(t.expr)}, {python_repr(t.var)}, {t.new_edges!r})"
+    raise TypeError(f"cannot print {type(t).__name__}")

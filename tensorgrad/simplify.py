@@ -1,0 +1,341 @@
+"""Simplification rules, one small function each, run to a fixpoint by rewrite.py.
+
+Every rule keeps the value and the free edges of the node it rewrites.
+
+>>> import tensorgrad as tg
+>>> x = tg.Variable("x", "i")
+>>> print((x + x).simplify())
+2 x[i]
+"""
+
+from __future__ import annotations
+
+from .canonical import canonical_key, isomorphic, normal_number, shape_key
+from .expr import (ONE, Delta, Derivative, Function, Product, Sum, Tensor, Zero, as_number,
+                   fresh_name, number, ones_like, scale)
+from .rewrite import fixpoint
+
+# ---------------------------------------------------------------------------
+# Products
+# ---------------------------------------------------------------------------
+
+
+def product_zero(p: Product):
+    # A ⋅ 0 -> 0
+    if any(isinstance(f, Zero) for f in p.factors):
+        return Zero(p.edges, p._dimt)
+
+
+def flatten_product(p: Product):
+    # (A B) C -> A B C, renaming the inner product's contracted edges apart
+    k = next((k for k, f in enumerate(p.factors) if isinstance(f, Product)), None)
+    if k is None:
+        return None
+    others = p.factors[:k] + p.factors[k + 1:]
+    avoid = {e for f in others for e in f.edges} | set(p.edges)
+    inner = p.factors[k].rename_internal_apart(avoid)
+    return Product(p.factors[:k] + inner.factors + p.factors[k + 1:], p.edges)
+
+
+def pull_weight(p: Product):
+    # A (w B) -> w (A B)
+    k = next((k for k, f in enumerate(p.factors) if isinstance(f, Sum) and len(f.terms) == 1), None)
+    if k is None:
+        return None
+    s = p.factors[k]
+    return scale(Product(p.factors[:k] + s.terms + p.factors[k + 1:], p.edges), s.weights[0])
+
+
+def merge_deltas(p: Product):
+    # δ_{abc} δ_{cde} -> δ_{abde}; δ_{ab} δ_{ab} -> δ (= the dimension n)
+    deltas = [k for k, f in enumerate(p.factors) if isinstance(f, Delta)]
+    for x in deltas:
+        for y in deltas:
+            if y <= x:
+                continue
+            d1, d2 = p.factors[x], p.factors[y]
+            shared = set(d1.edges) & set(d2.edges)
+            if shared:
+                merged = Delta(d1.dim, *[e for e in d1.edges + d2.edges if e not in shared])
+                rest = [f for k, f in enumerate(p.factors) if k not in (x, y)]
+                return Product(rest + [merged], p.edges)
+    return None
+
+
+def eliminate_identity(p: Product):
+    # A_{ia} δ_{ab} -> A_{ib}: a 2-edge delta contracted with a tensor is a rename
+    for k, d in enumerate(p.factors):
+        if not isinstance(d, Delta) or len(d.edges) != 2:
+            continue
+        for src, dst in (d.edges, d.edges[::-1]):
+            for j, f in enumerate(p.factors):
+                if j != k and src in f.edges and dst not in f.edges:
+                    factors = list(p.factors)
+                    factors[j] = f.rename({src: dst})
+                    del factors[k]
+                    return Product(factors, p.edges)
+    return None
+
+
+def _power_base(f: Tensor):
+    """(base, exponent) of a factor: pow(u, a) -> (u, a); anything else -> (f, 1)."""
+    if isinstance(f, Function) and f.spec.name == "pow":
+        return f.arg, f.params[0]
+    return f, 1
+
+
+def _hadamard_partner(p: Product, i: int, j: int):
+    """If factors i and j are joined elementwise on all their edges (each edge of i
+    shares a copy tensor of 3+ edges with one edge of j), the map j-edge -> i-edge and
+    the copy tensors' positions."""
+    fi, fj = p.factors[i], p.factors[j]
+    mapping, where = {}, {}
+    for e in fi.edges:
+        k = next((k for k, d in enumerate(p.factors) if isinstance(d, Delta) and e in d.edges), None)
+        if k is None or len(p.factors[k].edges) < 3 or k in where.values():
+            return None
+        partners = [g for g in p.factors[k].edges if g in fj.edges]
+        if len(partners) != 1:
+            return None
+        mapping[partners[0]] = e
+        where[e] = k
+    return mapping, where
+
+
+def merge_powers(p: Product):
+    # x^a ⊙ x^b -> x^(a+b) (elementwise on all edges, or both scalars)
+    cands = [k for k, f in enumerate(p.factors) if not isinstance(f, Delta)]
+    for a in cands:
+        for b in cands:
+            if b <= a or len(p.factors[a].edges) != len(p.factors[b].edges):
+                continue
+            (ua, pa), (ub, pb) = _power_base(p.factors[a]), _power_base(p.factors[b])
+            if shape_key(ua) != shape_key(ub):
+                continue
+            if not ua.edges:
+                if isomorphic(ua, ub):
+                    rest = [f for k, f in enumerate(p.factors) if k not in (a, b)]
+                    return Product(rest + [Function("pow", ua, (), (normal_number(pa + pb),))], p.edges)
+                continue
+            joined = _hadamard_partner(p, a, b)
+            if joined is None:
+                continue
+            mapping, where = joined
+            if not isomorphic(ub.rename(mapping), ua):
+                continue
+            taken = {e for f in p.factors for e in f.edges} | set(p.edges)
+            out = {}
+            for e in ua.edges:
+                out[e] = fresh_name(e, taken)
+                taken.add(out[e])
+            factors = list(p.factors)
+            for e, k in where.items():
+                g = next(g for g, ee in mapping.items() if ee == e)
+                d = factors[k]
+                factors[k] = Delta(d.dim, *[x for x in d.edges if x not in (e, g)], out[e])
+            factors = [f for k, f in enumerate(factors) if k not in (a, b)]
+            return Product(factors + [Function("pow", ua.rename(out), (), (normal_number(pa + pb),))], p.edges)
+    return None
+
+
+def distribute(p: Product):
+    # A (B + C) -> A B + A C
+    k = next((k for k, f in enumerate(p.factors) if isinstance(f, Sum)), None)
+    if k is None:
+        return None
+    s = p.factors[k]
+    terms = [Product(p.factors[:k] + (t,) + p.factors[k + 1:], p.edges) for t in s.terms]
+    return Sum(terms, s.weights, p.edges)
+
+
+def single_factor(p: Product):
+    # (A) -> A
+    if len(p.factors) == 1 and p.factors[0].edges == p.edges:
+        return p.factors[0]
+
+
+def _order_key(t: Tensor):
+    return (shape_key(t), canonical_key(t))
+
+
+def sort_factors(p: Product):
+    # B A -> A B (canonical order, so equal networks print the same)
+    order = sorted(p.factors, key=_order_key)
+    if order != list(p.factors):
+        return Product(order, p.edges)
+
+
+# ---------------------------------------------------------------------------
+# Sums
+# ---------------------------------------------------------------------------
+
+
+def flatten_sum(s: Sum):
+    # a (b X + c Y) + d Z -> ab X + ac Y + d Z
+    if not any(isinstance(t, Sum) for t in s.terms):
+        return None
+    terms, weights = [], []
+    for t, w in zip(s.terms, s.weights):
+        if isinstance(t, Sum):
+            terms += t.terms
+            weights += [w * v for v in t.weights]
+        else:
+            terms.append(t)
+            weights.append(w)
+    return Sum(terms, weights, s.edges)
+
+
+def drop_zeros(s: Sum):
+    # X + 0 -> X; 0 X -> 0
+    keep = [(t, w) for t, w in zip(s.terms, s.weights) if w != 0 and not isinstance(t, Zero)]
+    if len(keep) == len(s.terms):
+        return None
+    if not keep:
+        return Zero(s.edges, s._dimt)
+    return Sum([t for t, _ in keep], [w for _, w in keep], s.edges)
+
+
+def merge_like_terms(s: Sum):
+    # a X + b X' -> (a + b) X where X' is X with internal edges renamed / factors reordered
+    groups: list = []  # [term, weight]
+    buckets: dict = {}
+    for t, w in zip(s.terms, s.weights):
+        for g in buckets.setdefault(canonical_key(t), []):
+            if isomorphic(g[0], t):
+                g[1] += w
+                break
+        else:
+            g = [t, w]
+            buckets[canonical_key(t)].append(g)
+            groups.append(g)
+    if len(groups) == len(s.terms):
+        return None
+    return Sum([g[0] for g in groups], [normal_number(g[1]) for g in groups], s.edges)
+
+
+def single_term(s: Sum):
+    # 1 X -> X
+    if len(s.terms) == 1 and s.weights[0] == 1:
+        return s.terms[0]
+
+
+def sort_terms(s: Sum):
+    # Y + X -> X + Y (canonical order)
+    pairs = sorted(zip(s.terms, s.weights), key=lambda tw: _order_key(tw[0]))
+    if [t for t, _ in pairs] != list(s.terms):
+        return Sum([t for t, _ in pairs], [w for _, w in pairs], s.edges)
+
+
+# ---------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------
+
+
+def _is(t: Tensor, name: str) -> bool:
+    return isinstance(t, Function) and t.spec.name == name
+
+
+def fold_constant(f: Function):
+    # exp(2) -> 7.389…: a function of a number is a number
+    c = as_number(f.arg)
+    if c is None or f.spec.scalar is None or f.arg.edges:
+        return None
+    try:
+        value = f.spec.scalar(c, *f.params)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+    if isinstance(value, complex):
+        return None
+    return number(normal_number(value))
+
+
+def log_of_exp(f: Function):
+    # log(exp(x)) -> x
+    if _is(f, "log") and _is(f.arg, "exp"):
+        return f.arg.arg
+
+
+def exp_of_log(f: Function):
+    # exp(log(x)) -> x  (x > 0, as the log requires)
+    if _is(f, "exp") and _is(f.arg, "log"):
+        return f.arg.arg
+
+
+def pow_one(f: Function):
+    # x^1 -> x
+    if _is(f, "pow") and f.params[0] == 1:
+        return f.arg
+
+
+def pow_zero(f: Function):
+    # x^0 -> 1
+    if _is(f, "pow") and f.params[0] == 0:
+        return ones_like(f)
+
+
+def pow_of_pow(f: Function):
+    # (x^a)^b -> x^(ab)  when b is an integer, or a is not (so x >= 0 is required anyway)
+    if _is(f, "pow") and _is(f.arg, "pow"):
+        a, b = f.arg.params[0], f.params[0]
+        if float(b).is_integer() or not float(a).is_integer():
+            return Function("pow", f.arg.arg, (), (normal_number(a * b),))
+
+
+def pow_of_scaled(f: Function):
+    # (c X)^p -> c^p X^p  when c > 0 or p is an integer
+    if _is(f, "pow") and isinstance(f.arg, Sum) and len(f.arg.terms) == 1:
+        c, p = f.arg.weights[0], f.params[0]
+        if c > 0 or float(p).is_integer():
+            return scale(Function("pow", f.arg.terms[0], (), (p,)), normal_number(c ** p))
+
+
+# ---------------------------------------------------------------------------
+# Derivatives
+# ---------------------------------------------------------------------------
+
+
+def evaluate_derivative(d: Derivative):
+    # d/dx (...) -> the derivative, computed
+    return d.doit()
+
+
+RULES: dict = {
+    Product: [product_zero, flatten_product, pull_weight, merge_deltas, eliminate_identity,
+              merge_powers, distribute, single_factor, sort_factors],
+    Sum: [flatten_sum, drop_zeros, merge_like_terms, single_term, sort_terms],
+    Function: [fold_constant, log_of_exp, exp_of_log, pow_one, pow_zero, pow_of_pow, pow_of_scaled],
+    Derivative: [evaluate_derivative],
+}
+
+
+def simplify(t: Tensor, trace: list | None = None) -> Tensor:
+    """An equivalent, simplified expression (idempotent).
+
+    `trace`, if given, receives (rule name, before, after) for every rewrite.
+    """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"simplify expects a tensorgrad expression, got {type(t).__name__}")
+    done = t._cache.get("simplified")
+    if done is not None and trace is None:
+        return done
+    out = fixpoint(t, RULES, trace)
+    t._cache["simplified"] = out
+    out._cache["simplified"] = out
+    return out
+
+
+def equivalent(a: Tensor, b: Tensor) -> bool:
+    """True iff a and b are the same network after simplification, up to renaming
+    internal edges and reordering factors and terms.
+
+    >>> import tensorgrad as tg
+    >>> A = tg.Variable("A", "i", "j")
+    >>> equivalent(A, A.rename(i="j", j="i"))
+    False
+    """
+    for t in (a, b):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"equivalent expects tensorgrad expressions, got {type(t).__name__}")
+    if set(a.edges) != set(b.edges):
+        return False
+    return isomorphic(simplify(a), simplify(b))
