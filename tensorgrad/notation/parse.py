@@ -54,6 +54,7 @@ scalar is again a column vector (edge ``i``) or a matrix (edges ``i``, ``j``).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -64,6 +65,7 @@ __all__ = [
     "parse_ast",
     "variables",
     "infer_shapes",
+    "result_shape",
     "to_text",
     "Number",
     "Name",
@@ -592,9 +594,10 @@ def _kind(t) -> str:
 
 
 class _Inference:
-    def __init__(self, text: str, shapes: dict[str, tuple[str, ...]]):
+    def __init__(self, text: str, shapes: dict[str, tuple[str, ...]], kinds: dict[str, str] | None = None):
         self.text = text
         self.shapes = shapes
+        self.kinds = kinds or {}  # undeclared lower-case names -> "scalar" | "column"
         self.counter = 0
         self.symbols: dict[str, _Dim] = {}
         self.var_types: dict[str, tuple] = {}
@@ -619,7 +622,7 @@ class _Inference:
         if d is ONE:
             return "1"
         r = d.root()
-        return r.symbol if r.symbol is not None else f"?{r.id}"
+        return r.symbol if r.symbol is not None else f"d{r.id}"
 
     def describe(self, t) -> str:
         k = _kind(t)
@@ -635,9 +638,9 @@ class _Inference:
         s, e = node.span
         return self.text[s:e].strip() or to_text(node)
 
-    def fail(self, node: Node, message: str):
+    def fail(self, node: Node, message: str, kind: str = "dimension mismatch"):
         s, e = node.span
-        raise NotationError(self.text, s, f"dimension mismatch in '{self.snippet(node)}': {message}", e)
+        raise NotationError(self.text, s, f"{kind} in '{self.snippet(node)}': {message}", e)
 
     def unify(self, a, b) -> bool:
         if a is ONE or b is ONE:
@@ -661,6 +664,8 @@ class _Inference:
             shape = self.shapes[name]
             dims = [self.fresh(s) for s in shape]
             t = (ONE, ONE) if not dims else (dims[0], ONE) if len(dims) == 1 else (dims[0], dims[1])
+        elif name in self.kinds:
+            t = (ONE, ONE) if self.kinds[name] == "scalar" else (self.fresh(), ONE)
         else:
             first = name[0]
             if "a" <= first <= "g":
@@ -690,6 +695,8 @@ class _Inference:
             return self.visit(node.operand)
         if isinstance(node, Transpose):
             r, c = self.visit(node.operand)
+            if isinstance(node.operand, Name) and node.operand.id in self.kinds and r is ONE and c is ONE:
+                self.fail(node, kind="shape error", message=f"transposing the scalar {node.operand.id!r} (declare its shape if you mean it)")
             return (c, r)
         if isinstance(node, Call):
             return self.call(node)
@@ -697,12 +704,19 @@ class _Inference:
             return self.binop(node)
         raise TypeError(f"not a notation AST node: {node!r}")  # pragma: no cover
 
-    def same_shape(self, node: Node, a, b, verb: str):
+    def same_shape(self, node: Node, a, b, verb: str, broadcast_numbers_only: bool = False):
         ka, kb = _kind(a), _kind(b)
-        if ka == "scalar":
-            return b
-        if kb == "scalar":
+        if ka == "scalar" and kb == "scalar":
             return a
+        if ka == "scalar" or kb == "scalar":
+            scalar_side = node.left if ka == "scalar" else node.right
+            if not broadcast_numbers_only or _constant(scalar_side) is not None:
+                return b if ka == "scalar" else a
+            self.fail(
+                node,
+                f"cannot {verb} {self.describe(a)} and {self.describe(b)} "
+                "(only numbers broadcast; write s*vector(1) or s*matrix(1) to spread a scalar s)",
+            )
         if ka != kb or not (self.unify(a[0], b[0]) and self.unify(a[1], b[1])):
             self.fail(node, f"cannot {verb} {self.describe(a)} and {self.describe(b)}")
         return a
@@ -712,7 +726,7 @@ class _Inference:
         b = self.visit(node.right)
         op = node.op
         if op in ("+", "-"):
-            return self.same_shape(node, a, b, "add" if op == "+" else "subtract")
+            return self.same_shape(node, a, b, "add" if op == "+" else "subtract", broadcast_numbers_only=True)
         if op in (".*", "./"):
             return self.same_shape(node, a, b, "multiply elementwise" if op == ".*" else "divide elementwise")
         if op == "*":
@@ -729,7 +743,7 @@ class _Inference:
             return (a[0], b[1])
         if op == "/":
             if _kind(b) != "scalar":
-                self.fail(node, f"cannot divide by {self.describe(b)}; use ./ for elementwise division or inv()")
+                self.fail(node, kind="shape error", message=f"cannot divide by {self.describe(b)}; use ./ for elementwise division or inv()")
             return a
         if op == ".^":
             if _kind(b) == "scalar":
@@ -737,13 +751,13 @@ class _Inference:
             return self.same_shape(node, a, b, "raise elementwise")
         if op == "^":
             if _kind(b) != "scalar":
-                self.fail(node, f"the exponent must be a scalar, not {self.describe(b)}")
+                self.fail(node, kind="shape error", message=f"the exponent must be a scalar, not {self.describe(b)}")
             if _kind(a) == "scalar":
                 return a
             if _kind(a) != "matrix":
-                self.fail(node, f"cannot raise {self.describe(a)} to a power; use .^ for an elementwise power")
+                self.fail(node, kind="shape error", message=f"cannot raise {self.describe(a)} to a power; use .^ for an elementwise power")
             if _integer_exponent(node.right) is None:
-                self.fail(node, "a matrix power needs an integer exponent")
+                self.fail(node, kind="shape error", message="a matrix power needs an integer exponent")
             if not self.unify(a[0], a[1]):
                 self.fail(node, f"a matrix power needs a square matrix, not {self.describe(a)}")
             return a
@@ -759,7 +773,7 @@ class _Inference:
         k = _kind(t) if t is not None else None
         if f in ("vector", "matrix"):
             if not isinstance(_constant(node.args[0]), (int, float)):
-                self.fail(node, f"{f}() takes a number, e.g. {f}(1) for all ones")
+                self.fail(node, kind="shape error", message=f"{f}() takes a number, e.g. {f}(1) for all ones")
             return (self.fresh(), ONE) if f == "vector" else (self.fresh(), self.fresh())
         if f in ELEMENTWISE:
             return t
@@ -767,13 +781,13 @@ class _Inference:
             return (ONE, ONE)
         if f in ("tr", "det", "logdet", "inv"):
             if k != "matrix":
-                self.fail(node, f"{f}() needs a square matrix, not {self.describe(t)}")
+                self.fail(node, kind="shape error", message=f"{f}() needs a square matrix, not {self.describe(t)}")
             if not self.unify(t[0], t[1]):
                 self.fail(node, f"{f}() needs a square matrix, not {self.describe(t)}")
             return t if f == "inv" else (ONE, ONE)
         if f in ("softmax", "logsumexp"):
             if k not in ("column", "row"):
-                self.fail(node, f"{f}() needs a vector, not {self.describe(t)}")
+                self.fail(node, kind="shape error", message=f"{f}() needs a vector, not {self.describe(t)}")
             return t if f == "softmax" else (ONE, ONE)
         if f == "diag":
             if k == "column":
@@ -784,7 +798,7 @@ class _Inference:
                 if not self.unify(t[0], t[1]):
                     self.fail(node, f"diag() of a matrix needs a square matrix, not {self.describe(t)}")
                 return (t[0], ONE)
-            self.fail(node, "diag() needs a vector or a square matrix, not a scalar")
+            self.fail(node, kind="shape error", message="diag() needs a vector or a square matrix, not a scalar")
         raise TypeError(f"unknown function {f!r}")  # pragma: no cover
 
     def name_dims(self) -> None:
@@ -812,12 +826,23 @@ class _Inference:
 
 
 def _constant(node: Node):
-    """The value of a purely numeric sub-expression, else None."""
+    """The value of a purely numeric sub-expression (``-2``, ``1/2``, ``2^3``), else None."""
     if isinstance(node, Number):
         return node.value
     if isinstance(node, Neg):
         v = _constant(node.operand)
         return None if v is None else -v
+    if isinstance(node, BinOp) and node.op in ("+", "-", "*", "/", ".*", "./"):
+        a, b = _constant(node.left), _constant(node.right)
+        if a is None or b is None:
+            return None
+        if node.op == "+":
+            return a + b
+        if node.op == "-":
+            return a - b
+        if node.op in ("*", ".*"):
+            return a * b
+        return a / b if b != 0 else None
     return None
 
 
@@ -835,11 +860,73 @@ class _Analysis:
     inference: _Inference
 
 
+def _names(node: Node) -> Iterator[str]:
+    if isinstance(node, Name):
+        yield node.id
+    for child in _children(node):
+        yield from _names(child)
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, (Neg, Transpose)):
+        return (node.operand,)
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+_MAX_SOFT = 10
+
+
+def _default_kind(name: str) -> str:
+    return "scalar" if not ("h" <= name[0] <= "z") else "column"
+
+
 def _analyse(text: str, shapes=None) -> _Analysis:
+    """Parse and type ``text``.
+
+    Undeclared lower-case names are "soft": scalar (a-g, other letters) or column
+    vector (h-z) by default, but if the default reading does not type-check (or needs
+    transposing a scalar, or adding a non-constant scalar to a vector), every
+    combination of readings is tried; the one that type-checks with the fewest
+    changes from the defaults wins, preferring results that are not row vectors.
+    """
     shapes_n = _normalize_shapes(shapes)
     ast = _Parser(text, frozenset(shapes_n)).parse()
-    inf = _Inference(text, shapes_n)
-    inf.visit(ast)
+    soft: list[str] = []
+    for name in _names(ast):
+        if name not in shapes_n and name not in soft and name[0].islower():
+            soft.append(name)
+    defaults = {name: _default_kind(name) for name in soft}
+    flip_sets: Iterator[tuple[str, ...]]
+    if len(soft) <= _MAX_SOFT:
+        flip_sets = itertools.chain.from_iterable(itertools.combinations(soft, k) for k in range(len(soft) + 1))
+    else:
+        flip_sets = iter([()])
+    first_error: NotationError | None = None
+    best: tuple[tuple[int, int], _Inference] | None = None
+    for flips in flip_sets:
+        kinds = dict(defaults)
+        for name in flips:
+            kinds[name] = "column" if kinds[name] == "scalar" else "scalar"
+        inf = _Inference(text, shapes_n, kinds)
+        try:
+            t = inf.visit(ast)
+        except NotationError as e:
+            if first_error is None:
+                first_error = e
+            continue
+        score = (1 if _kind(t) == "row" else 0, len(flips))
+        if best is None or score < best[0]:
+            best = (score, inf)
+            if score[0] == 0:
+                break
+    if best is None:
+        assert first_error is not None
+        raise first_error
+    inf = best[1]
     inf.name_dims()
     return _Analysis(text, ast, inf)
 
