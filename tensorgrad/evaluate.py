@@ -48,7 +48,10 @@ def bind_dims(t: Tensor, values: Mapping, dims: Mapping | None = None) -> tuple[
             raise ValueError(f"dims[{sym!r}] must be a non-negative integer, got {n!r}")
         sizes[sym], origin[sym] = int(n), "dims"
     arrays, seen = {}, {}
-    for var in _variables_of(t):
+    used = list(_variables_of(t))
+    # variables given as keys also fix their dimensions, even where t no longer uses them
+    given = [k for k in values if isinstance(k, Variable) and k.identity not in {v.identity for v in used}]
+    for var in used + given:
         if var.name in seen and seen[var.name] != var.identity:
             raise ValueError(f"two different variables are both named {var.name!r}: edges {seen[var.name][1]} and {var.original}")
         seen[var.name] = var.identity

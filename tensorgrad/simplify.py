@@ -102,20 +102,65 @@ def _hadamard_partner(p: Product, i: int, j: int):
     return mapping, where
 
 
-def merge_powers(p: Product):
-    # x^a ⊙ x^b -> x^(a+b) (elementwise on all edges, or both scalars)
-    cands = [k for k, f in enumerate(p.factors) if not isinstance(f, Delta)]
+def components(p: Product) -> list:
+    """Connected components of a product: lists of factor positions."""
+    parent = list(range(len(p.factors)))
+
+    def find(k):
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    owner: dict = {}
+    for k, f in enumerate(p.factors):
+        for e in f.edges:
+            if e in owner:
+                parent[find(k)] = find(owner[e])
+            owner[e] = k
+    groups: dict = {}
+    for k in range(len(p.factors)):
+        groups.setdefault(find(k), []).append(k)
+    return list(groups.values())
+
+
+def _scalar_units(p: Product) -> list:
+    """(factor positions, base, exponent) for each closed scalar component that is
+    not made of copy tensors only: a lone u^a, or a network standing for itself."""
+    units = []
+    for comp in components(p):
+        factors = [p.factors[k] for k in comp]
+        if any(f.edges and set(f.edges) & set(p.edges) for f in factors):
+            continue
+        if all(isinstance(f, Delta) for f in factors):
+            continue
+        if len(comp) == 1 and not factors[0].edges:
+            base, a = _power_base(factors[0])
+        else:
+            base, a = Product(factors, ()), 1
+        units.append((comp, base, a))
+    return units
+
+
+def merge_scalar_powers(p: Product):
+    # (xᵀx)^a (xᵀx)^b -> (xᵀx)^(a+b): closed scalar sub-networks with the same base
+    units = _scalar_units(p)
+    for i, (ci, bi, ai) in enumerate(units):
+        for cj, bj, aj in units[i + 1:]:
+            if shape_key(bi) == shape_key(bj) and isomorphic(bi, bj):
+                rest = [f for k, f in enumerate(p.factors) if k not in ci and k not in cj]
+                return Product(rest + [Function("pow", bi, (), (normal_number(ai + aj),))], p.edges)
+    return None
+
+
+def merge_hadamard_powers(p: Product):
+    # x^a ⊙ x^b -> x^(a+b): two factors joined elementwise on all their edges
+    cands = [k for k, f in enumerate(p.factors) if f.edges and not isinstance(f, Delta)]
     for a in cands:
         for b in cands:
             if b <= a or len(p.factors[a].edges) != len(p.factors[b].edges):
                 continue
             (ua, pa), (ub, pb) = _power_base(p.factors[a]), _power_base(p.factors[b])
             if shape_key(ua) != shape_key(ub):
-                continue
-            if not ua.edges:
-                if isomorphic(ua, ub):
-                    rest = [f for k, f in enumerate(p.factors) if k not in (a, b)]
-                    return Product(rest + [Function("pow", ua, (), (normal_number(pa + pb),))], p.edges)
                 continue
             joined = _hadamard_partner(p, a, b)
             if joined is None:
@@ -299,13 +344,32 @@ def evaluate_derivative(d: Derivative):
     return d.doit()
 
 
-RULES: dict = {
+# Phase 1 normalises the network (flatten, merge copy tensors, expand, merge like
+# terms); phase 2 then also merges powers. Merging x ⊙ x -> x² before a product is
+# flattened into its parent would hide an inner product x·x behind a Hadamard square.
+# Sorting into canonical order always runs last.
+PHASE1: dict = {
     Product: [product_zero, flatten_product, pull_weight, merge_deltas, eliminate_identity,
-              merge_powers, distribute, single_factor, sort_factors],
-    Sum: [flatten_sum, drop_zeros, merge_like_terms, single_term, sort_terms],
+              distribute, single_factor],
+    Sum: [flatten_sum, drop_zeros, merge_like_terms, single_term],
     Function: [fold_constant, log_of_exp, exp_of_log, pow_one, pow_zero, pow_of_pow, pow_of_scaled],
     Derivative: [evaluate_derivative],
 }
+PHASE2: dict = {Product: [merge_scalar_powers, merge_hadamard_powers]}
+LAST: dict = {Product: [sort_factors], Sum: [sort_terms]}
+
+
+def register_rules(kind: type, rules: list, phase: int = 1):
+    """Add simplification rules for a node kind (e.g. from a module defining more
+    functions). Phase-1 rules also run in phase 2."""
+    target = (PHASE1 if phase == 1 else PHASE2).setdefault(kind, [])
+    target.extend(r for r in rules if r not in target)
+
+
+def _rules(phase: int) -> dict:
+    kinds = set(PHASE1) | set(PHASE2) | set(LAST)
+    extra = PHASE2 if phase == 2 else {}
+    return {k: PHASE1.get(k, []) + extra.get(k, []) + LAST.get(k, []) for k in kinds}
 
 
 def simplify(t: Tensor, trace: list | None = None) -> Tensor:
@@ -318,7 +382,7 @@ def simplify(t: Tensor, trace: list | None = None) -> Tensor:
     done = t._cache.get("simplified")
     if done is not None and trace is None:
         return done
-    out = fixpoint(t, RULES, trace)
+    out = fixpoint(fixpoint(t, _rules(1), trace), _rules(2), trace)
     t._cache["simplified"] = out
     out._cache["simplified"] = out
     return out
