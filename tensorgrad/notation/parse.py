@@ -210,7 +210,7 @@ def tokenize(text: str) -> list[Token]:
                 digits += str(_SUPERSCRIPT_DIGITS[text[pos]])
                 pos += 1
             if not digits:
-                raise NotationError(text, pos if pos < n else start, "syntax error: expected a superscript digit after '⁻'")
+                raise NotationError(text, pos, "syntax error: expected a superscript digit after '⁻'")
             tokens.append(Token("SUP", text[start:pos], start, pos, sign * int(digits)))
             continue
         if c in _SIMPLE:
@@ -432,10 +432,14 @@ class _Parser:
                 node = Transpose(node, span=(node.span[0], t.end))
             elif t.kind == "SUP":
                 self.advance()
-                node = BinOp("^", node, Number(t.value, span=(t.start, t.end)), span=(node.span[0], t.end))
+                exponent: Node = Number(abs(t.value), span=(t.start, t.end))
+                if t.value < 0:
+                    exponent = Neg(exponent, span=(t.start, t.end))
+                node = BinOp("^", node, exponent, span=(node.span[0], t.end))
             elif t.kind == "SUPT":
                 self.advance()
-                inverse = BinOp("^", node, Number(-1, span=(t.start, t.start + 1)), span=(node.span[0], t.start + 1))
+                exponent = Neg(Number(1, span=(t.start, t.start + 1)), span=(t.start, t.start + 1))
+                inverse = BinOp("^", node, exponent, span=(node.span[0], t.start + 1))
                 node = Transpose(inverse, span=(node.span[0], t.end))
             else:
                 return node
@@ -638,9 +642,11 @@ class _Inference:
         s, e = node.span
         return self.text[s:e].strip() or to_text(node)
 
-    def fail(self, node: Node, message: str, kind: str = "dimension mismatch"):
+    def fail(self, node: Node, message: str, kind: str = "dimension mismatch", soft: bool = False):
         s, e = node.span
-        raise NotationError(self.text, s, f"{kind} in '{self.snippet(node)}': {message}", e)
+        err = NotationError(self.text, s, f"{kind} in '{self.snippet(node)}': {message}", e)
+        err.soft = soft  # caused by a reading of lower-case names by convention only
+        raise err
 
     def unify(self, a, b) -> bool:
         if a is ONE or b is ONE:
@@ -696,7 +702,12 @@ class _Inference:
         if isinstance(node, Transpose):
             r, c = self.visit(node.operand)
             if isinstance(node.operand, Name) and node.operand.id in self.kinds and r is ONE and c is ONE:
-                self.fail(node, kind="shape error", message=f"transposing the scalar {node.operand.id!r} (declare its shape if you mean it)")
+                self.fail(
+                    node,
+                    kind="shape error",
+                    message=f"transposing the scalar {node.operand.id!r} (declare its shape if you mean it)",
+                    soft=True,
+                )
             return (c, r)
         if isinstance(node, Call):
             return self.call(node)
@@ -716,6 +727,7 @@ class _Inference:
                 node,
                 f"cannot {verb} {self.describe(a)} and {self.describe(b)} "
                 "(only numbers broadcast; write s*vector(1) or s*matrix(1) to spread a scalar s)",
+                soft=True,
             )
         if ka != kb or not (self.unify(a[0], b[0]) and self.unify(a[1], b[1])):
             self.fail(node, f"cannot {verb} {self.describe(a)} and {self.describe(b)}")
@@ -802,10 +814,15 @@ class _Inference:
         raise TypeError(f"unknown function {f!r}")  # pragma: no cover
 
     def name_dims(self) -> None:
-        """Give every still anonymous dimension class a symbol."""
+        """Give every still anonymous dimension class a symbol.
+
+        Classes are named in the order of the sorted variable names (rows before
+        columns), then the rest, so the same variables get the same dimension
+        symbols in different texts (``(A*B)'`` and ``B'*A'``)."""
         used = {d.root().symbol for d in self.all_dims if d.root().symbol is not None}
         anonymous: list[_Dim] = []
-        for d in self.all_dims:
+        ordered = [d for name in sorted(self.var_types, key=lambda v: (not v[0].isupper(), v)) for d in self.var_types[name] if d is not ONE]
+        for d in ordered + self.all_dims:
             r = d.root()
             if r.symbol is None and r not in anonymous:
                 anonymous.append(r)
@@ -915,7 +932,7 @@ def _analyse(text: str, shapes=None) -> _Analysis:
         try:
             t = inf.visit(ast)
         except NotationError as e:
-            if first_error is None:
+            if first_error is None or (getattr(first_error, "soft", False) and not getattr(e, "soft", False)):
                 first_error = e
             continue
         score = (1 if _kind(t) == "row" else 0, len(flips))
