@@ -203,9 +203,15 @@ def _order_key(t: Tensor):
     return (shape_key(t), canonical_key(t))
 
 
+def _factor_key(p: Product):
+    """Sort key of a factor within p: blind to internal edge names, so renaming them
+    (see tidy_names) never changes the order."""
+    return lambda f: (shape_key(f), tuple(e if e in p.edges else "" for e in f.edges))
+
+
 def sort_factors(p: Product):
     # B A -> A B (canonical order, so equal networks print the same)
-    order = sorted(p.factors, key=_order_key)
+    order = sorted(p.factors, key=_factor_key(p))
     if order != list(p.factors):
         return Product(order, p.edges)
 
@@ -372,6 +378,35 @@ def _rules(phase: int) -> dict:
     return {k: PHASE1.get(k, []) + extra.get(k, []) + LAST.get(k, []) for k in kinds}
 
 
+_NAME_POOL = [c for c in "abcdefghpqrstuvw"]
+
+
+def _pool(avoid: set):
+    for k in range(10**6):
+        for c in _NAME_POOL:
+            name = c if k == 0 else f"{c}{k}"
+            if name not in avoid:
+                yield name
+
+
+def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
+    """Rename internal edges to short names (a, b, c, ...) in order of appearance,
+    avoiding free edges of the node and of every enclosing scope."""
+    avoid = avoid | set(t.edges)
+    if isinstance(t, Product):
+        inner = [e for e in dict.fromkeys(e for f in t.factors for e in f.edges) if e in t.contracted()]
+        names = _pool(set(avoid))
+        mapping = {e: next(names) for e in inner}
+        scope = avoid | set(mapping.values())
+        factors = [tidy_names(f._rename({e: mapping[e] for e in f.edges if e in mapping}), scope)
+                   for f in t.factors]
+        return Product(factors, t.edges)
+    children = t.children()
+    if not children:
+        return t
+    return t.with_children([tidy_names(c, avoid) for c in children])
+
+
 def simplify(t: Tensor, trace: list | None = None) -> Tensor:
     """An equivalent, simplified expression (idempotent).
 
@@ -382,7 +417,7 @@ def simplify(t: Tensor, trace: list | None = None) -> Tensor:
     done = t._cache.get("simplified")
     if done is not None and trace is None:
         return done
-    out = fixpoint(fixpoint(t, _rules(1), trace), _rules(2), trace)
+    out = tidy_names(fixpoint(fixpoint(t, _rules(1), trace), _rules(2), trace))
     t._cache["simplified"] = out
     out._cache["simplified"] = out
     return out
