@@ -268,7 +268,7 @@ class BinOp(Node):
     right: Node
 
 
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign", "relu", "sigmoid")
+ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign", "relu", "sigmoid", "softplus")
 #: function name -> number of arguments
 FUNCTIONS: dict[str, int] = {
     **{f: 1 for f in ELEMENTWISE},
@@ -923,8 +923,10 @@ def _analyse(text: str, shapes=None) -> _Analysis:
     else:
         flip_sets = iter([()])
     first_error: NotationError | None = None
-    best: tuple[tuple[int, int], _Inference] | None = None
+    best: tuple[tuple[int, int, int], _Inference] | None = None
     for flips in flip_sets:
+        if best is not None and best[0][0] == 0 and len(flips) > best[0][1]:
+            break
         kinds = dict(defaults)
         for name in flips:
             kinds[name] = "column" if kinds[name] == "scalar" else "scalar"
@@ -935,10 +937,11 @@ def _analyse(text: str, shapes=None) -> _Analysis:
             if first_error is None or (getattr(first_error, "soft", False) and not getattr(e, "soft", False)):
                 first_error = e
             continue
-        score = (1 if _kind(t) == "row" else 0, len(flips))
+        demotions = sum(1 for name in flips if defaults[name] == "column")
+        score = (1 if _kind(t) == "row" else 0, len(flips), demotions)
         if best is None or score < best[0]:
             best = (score, inf)
-            if score[0] == 0:
+            if score[0] == 0 and score[2] == 0:
                 break
     if best is None:
         assert first_error is not None
@@ -1035,6 +1038,7 @@ _MATH = {
     "sign": lambda v: float((v > 0) - (v < 0)),
     "relu": lambda v: max(v, 0.0),
     "sigmoid": _sigmoid,
+    "softplus": lambda v: math.log1p(math.exp(-abs(v))) + max(v, 0.0),
 }
 
 
