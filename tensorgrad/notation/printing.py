@@ -166,7 +166,7 @@ def _as_term(node: Node, kinds: dict) -> _Term:
         d = node.right
         denom = _flatten(d) if isinstance(d, BinOp) and d.op == "*" else [d]
         node = node.left
-    factors = _flatten(node) if isinstance(node, BinOp) and node.op == "*" else [node]
+    factors = _flatten(node, kinds, root=True)
     scalars, chain = [], []
     for f in factors:
         if isinstance(f, Number):
@@ -178,9 +178,11 @@ def _as_term(node: Node, kinds: dict) -> _Term:
     return _Term(coef, scalars, chain, denom)
 
 
-def _flatten(node: Node) -> list:
+def _flatten(node: Node, kinds: dict | None = None, root: bool = False) -> list:
+    """Factors of a product; marked scalar sub-products stay whole (except the root)."""
     if isinstance(node, BinOp) and node.op == "*":
-        return _flatten(node.left) + _flatten(node.right)
+        if root or kinds is None or not kinds.get(id(node), (None, False))[1]:
+            return _flatten(node.left, kinds) + _flatten(node.right, kinds)
     return [node]
 
 
@@ -400,8 +402,6 @@ class _Reader:
         # copy tensors with three or more edges: ⊙ and diag
         for k, f in enumerate(factors):
             if isinstance(f, ex.Delta) and len(f.edges) >= 3:
-                if len(f.edges) > 3:
-                    raise NotMatrix("a copy tensor with more than three edges")
                 used.add(k)
         copies = sorted(used)
         for k in copies:
@@ -442,44 +442,74 @@ class _Reader:
     def renderer(self, f):
         return lambda r, c: self.read(f, r, c)
 
+    def vector_path(self, e, j, factors, partner, used):
+        """Factor indices of a chain that hangs off edge ``e`` at factor ``j`` and ends
+        in a vector (so it reads as a column vector with row edge ``e``), else None."""
+        ex = self.ex
+        path, inn = [], e
+        while True:
+            f = factors[j]
+            if j in used or j in path or (isinstance(f, ex.Delta) and len(f.edges) >= 3) or len(f.edges) > 2:
+                return None
+            path.append(j)
+            if len(f.edges) == 1:
+                return path
+            (out,) = [x for x in f.edges if x != inn]
+            nxt = partner(out, j)
+            if nxt is None:
+                return None
+            j, inn = nxt, out
+
     def copy_tensor(self, k, factors, partner, vfs, used):
         ex = self.ex
         d = factors[k]
         links = [(e, partner(e, k)) for e in d.edges]
-        vec = [(e, j) for e, j in links if j is not None and j not in used and len(factors[j].edges) == 1]
-        if len(vec) >= 2:  # u ⊙ v
-            (ea, ja), (eb, jb) = vec[:2]
-            (eo,) = [e for e, _ in links if e not in (ea, eb)]
-            u, v = factors[ja], factors[jb]
+        # operands that are vectors along the copy tensor: 1-edge factors, and
+        # 2-edge factors with both edges on it (their diagonal)
+        operands, absorbed, rest = [], [], []
+        for e, j in links:
+            if j is None or j in used:
+                rest.append(e)
+                continue
+            f = factors[j]
+            path = self.vector_path(e, j, factors, partner, used)
+            if len(f.edges) == 1:
+                operands.append(lambda f=f: self.read(f, f.edges[0], None))
+                absorbed.append(j)
+            elif path is not None:
+                sub = ex.Product([factors[i] for i in path], (e,))
+                operands.append(lambda sub=sub, e=e: self.read(sub, e, None))
+                absorbed.extend(path)
+            elif len(f.edges) == 2 and all(partner(e2, j) == k for e2 in f.edges):
+                if j not in absorbed:
+                    ea, eb = f.edges
 
-            def had(r, c, u=u, v=v):
-                node = BinOp(".*", self.read(u, u.edges[0], None), self.read(v, v.edges[0], None))
-                return node if r is not None else _T(node)
+                    def diag_of(f=f, ea=ea, eb=eb):
+                        inner = min((self.read(f, ea, eb), self.read(f, eb, ea)), key=lambda n: (_cost(n), _text(n)))
+                        return Call("diag", (inner,))
 
-            vfs[k] = _VF((eo,), had)
-            used.update((ja, jb))
+                    operands.append(diag_of)
+                    absorbed.append(j)
+            else:
+                rest.append(e)
+        if operands and len(rest) <= 2:
+
+            def hadamard(ops=tuple(operands)):
+                node = ops[0]()
+                for op in ops[1:]:
+                    node = BinOp(".*", node, op())
+                return node
+
+            if len(rest) == 2:
+                vfs[k] = _VF(tuple(rest), lambda r, c, h=hadamard: Call("diag", (h(),)))
+            elif len(rest) == 1:
+                vfs[k] = _VF(tuple(rest), lambda r, c, h=hadamard: h() if r is not None else _T(h()))
+            else:
+                vfs[k] = _VF((), lambda r, c, h=hadamard: Call("sum", (h(),)))
+            used.update(absorbed)
             return
-        if len(vec) == 1:
-            (ea, ja) = vec[0]
-            eb, ec = [e for e, _ in links if e != ea]
-            u = factors[ja]
-            vfs[k] = _VF((eb, ec), lambda r, c, u=u: Call("diag", (self.read(u, u.edges[0], None),)))
-            used.add(ja)
-            return
-        # diag(M): two edges on one matrix factor
-        for (ea, ja), (eb, jb) in ((links[0], links[1]), (links[0], links[2]), (links[1], links[2])):
-            if ja is not None and ja == jb and ja not in used and len(factors[ja].edges) == 2:
-                (eo,) = [e for e, _ in links if e not in (ea, eb)]
-                m = factors[ja]
-
-                def dg(r, c, m=m, ea=ea, eb=eb):
-                    inner = min((self.read(m, ea, eb), self.read(m, eb, ea)), key=lambda n: (_cost(n), _text(n)))
-                    node = Call("diag", (inner,))
-                    return node if r is not None else _T(node)
-
-                vfs[k] = _VF((eo,), dg)
-                used.add(ja)
-                return
+        if len(d.edges) != 3:
+            raise NotMatrix("a copy tensor that is neither ⊙ nor diag")
         # M ⊙ N: two copy tensors joining the same two matrices
         mats = [(e, j) for e, j in links if j is not None and len(factors[j].edges) == 2 and j not in used]
         if len(mats) == 2:
@@ -629,7 +659,8 @@ def _text(node: Node) -> str:
 
 
 def _sort_key(node: Node):
-    return (isinstance(node, Call), _text(node))
+    rank = 0 if isinstance(node, (Name, Number)) else 1 if isinstance(node, Call) else 2
+    return (rank, _text(node))
 
 
 # ---------------------------------------------------------------------------
@@ -837,7 +868,7 @@ class _Latex:
 
 
 def _index_lhs(t) -> str:
-    return "T_{" + "".join(t.edges) + "}" if t.edges else "T"
+    return "T[" + ",".join(t.edges) + "]" if t.edges else "T"
 
 
 def to_index(t) -> str:
@@ -862,14 +893,27 @@ def _einsum(t, ex) -> str | None:
     if not isinstance(core, ex.Product):
         return None
     letters: dict[str, str] = {}
-    pool = iter("ijklmnopqrstuvwxyzabcdefgh")
+    taken: set[str] = set()
+    pool = iter("ijklmnopqrstuvwxyzabcdefghABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
     def letter(e):
         if e not in letters:
-            letters[e] = next(pool)
+            if len(e) == 1 and e.isascii() and e.isalpha() and e not in taken:
+                letters[e] = e
+            else:
+                c = next(pool)
+                while c in taken or c in letters:
+                    c = next(pool)
+                letters[e] = c
+            taken.add(letters[e])
         return letters[e]
 
     operands, names = [], []
+    for f in core.factors:
+        for e in f.edges:
+            if len(e) == 1 and e.isascii() and e.isalpha() and e not in letters:
+                letters[e] = e
+                taken.add(e)
     try:
         for e in core.edges:
             letter(e)
