@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .expr import FUNCTIONS, Delta, Function, Product, Sum, Tensor, fresh_name, scale
+from .expr import FUNCTIONS, Delta, Function, Product, Sum, Tensor, Zero, fresh_name, hadamard, ones_like, scale
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,20 @@ def hadamard_jacobian(node: Function, fprime: Tensor, fresh: dict) -> Tensor:
     return Product([fprime.rename(inner)] + deltas, list(node.edges) + [fresh[e] for e in node.edges])
 
 
-def elementwise(name: str, fprime: Callable, numeric: Callable, code: str, scalar=None, params_default=()):
-    """Register an elementwise function; `fprime(node)` is its derivative as an expression."""
+def elementwise(name: str, fprime: Callable, numeric: Callable, code: str, scalar=None, params_default=(),
+                domain: str = "real", description: str = ""):
+    """Register an elementwise function; `fprime(node)` is its derivative as an expression.
+
+    `domain` ("real", "positive", "nonzero") says where the function is smooth; the
+    test-suite samples inputs from it for every registered function."""
     spec = register(FunctionSpec(
         name=name,
         jacobian=lambda node, fresh: hadamard_jacobian(node, fprime(node), fresh),
         numeric=lambda xp, x, axes, params: numeric(xp, x, *params),
         code=code,
         scalar=scalar,
+        description=description,
+        extra={"domain": domain, "elementwise": True},
     ))
 
     def apply(t: Tensor, *params) -> Tensor:
@@ -117,10 +123,262 @@ def _pow_scalar(x, p):
 
 
 exp = elementwise("exp", lambda n: n, lambda xp, x: xp.exp(x), "xp.exp({x})", math.exp)
-log = elementwise("log", lambda n: _reciprocal(n.arg), lambda xp, x: xp.log(x), "xp.log({x})", math.log)
-pow = elementwise("pow", _pow_prime, _pow_numeric, "{x} ** {p}", _pow_scalar)
+log = elementwise("log", lambda n: _reciprocal(n.arg), lambda xp, x: xp.log(x), "xp.log({x})", math.log,
+                  domain="positive")
+pow = elementwise("pow", _pow_prime, _pow_numeric, "{x} ** {p}", _pow_scalar, domain="positive")
 
 
 def sqrt(t: Tensor) -> Tensor:
     """Elementwise square root (the power 1/2)."""
     return pow(t, 0.5)
+
+
+# ---------------------------------------------------------------------------
+# More elementwise functions. Kinks follow one convention everywhere:
+# relu'(0) = 0 (via step(0) = 0), abs'(0) = sign(0) = 0, sign' = step' = 0.
+# ---------------------------------------------------------------------------
+
+def _zero_prime(node: Function) -> Tensor:
+    return Zero(node.edges, node._dimt)
+
+
+def _negated(node: Function) -> Tensor:
+    return Function(node.spec, scale(node.arg, -1), node.core, node.params)
+
+
+def _sigmoid_numeric(xp, x):
+    # exp(-log(1 + exp(-x))): finite and accurate for every real x, never overflows
+    return xp.exp(-xp.logaddexp(0.0, -x))
+
+
+def _sigmoid_scalar(x):
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def _softplus_scalar(x):
+    return max(x, 0.0) + math.log1p(math.exp(-math.fabs(x)))
+
+
+def _sign_scalar(x):
+    return float((x > 0) - (x < 0))
+
+
+tanh = elementwise("tanh", lambda n: Sum((ones_like(n), Function("pow", n, (), (2,))), (1, -1)),
+                   lambda xp, x: xp.tanh(x), "xp.tanh({x})", math.tanh)
+# σ'(x) = σ(x) σ(-x) = σ(1 - σ), kept as ONE product so that Hessians stay one term
+sigmoid = elementwise("sigmoid", lambda n: hadamard(n, _negated(n)), _sigmoid_numeric,
+                      "xp.exp(-xp.logaddexp(0.0, -{x}))", _sigmoid_scalar,
+                      description="logistic function 1 / (1 + exp(-x))")
+softplus = elementwise("softplus", lambda n: Function("sigmoid", n.arg), lambda xp, x: xp.logaddexp(0.0, x),
+                       "xp.logaddexp(0.0, {x})", _softplus_scalar, description="log(1 + exp(x)), stable")
+step = elementwise("step", _zero_prime, lambda xp, x: (x > 0) * 1.0, "({x} > 0) * 1.0",
+                   lambda x: float(x > 0), domain="nonzero", description="Heaviside step, step(0) = 0")
+relu = elementwise("relu", lambda n: Function("step", n.arg), lambda xp, x: xp.maximum(x, 0.0) * 1.0,
+                   "xp.maximum({x}, 0.0)", lambda x: max(x, 0.0), domain="nonzero")
+sign = elementwise("sign", _zero_prime, lambda xp, x: xp.sign(x) * 1.0, "xp.sign({x})", _sign_scalar,
+                   domain="nonzero")
+abs = elementwise("abs", lambda n: Function("sign", n.arg), lambda xp, x: xp.abs(x) * 1.0, "xp.abs({x})",
+                  math.fabs, domain="nonzero")  # noqa: A001 - the public name is tg.abs
+sin = elementwise("sin", lambda n: Function("cos", n.arg), lambda xp, x: xp.sin(x), "xp.sin({x})", math.sin)
+cos = elementwise("cos", lambda n: scale(Function("sin", n.arg), -1), lambda xp, x: xp.cos(x), "xp.cos({x})",
+                  math.cos)
+
+
+# ---------------------------------------------------------------------------
+# Functions along edges. Core edges are the edges a function acts along; every
+# other edge of the argument is a batch edge (the function is applied per entry).
+# ---------------------------------------------------------------------------
+
+def _batch_joined(node: Function, factors: list, fresh: dict) -> Tensor:
+    """Join the batch edges of `factors` (named as in node.arg) with the Jacobian's
+    batch edges b (output side) and fresh[b] (argument side) by copy tensors: the
+    Jacobian of a batched function is block-diagonal over its batch edges."""
+    edges = list(node.edges) + [fresh[e] for e in node.arg.edges]
+    batch = [e for e in node.arg.edges if e not in node.core]
+    taken = set(edges) | {e for f in factors for e in f.edges}
+    dims = node.arg.dims
+    factors, deltas = list(factors), []
+    for b in batch:
+        inner = []
+        for k, f in enumerate(factors):
+            if b in f.edges:
+                name = fresh_name(b, taken)
+                taken.add(name)
+                inner.append(name)
+                factors[k] = f.rename({b: name})
+        deltas.append(Delta(dims[b], b, fresh[b], *inner))
+    return Product(factors + deltas, edges)
+
+
+def _moved(xp, x, axes):
+    """x with its two core axes moved last (batch axes first, in order)."""
+    return xp.moveaxis(x, axes, (-2, -1))
+
+
+def _softmax_numeric(xp, x, axes, params):
+    z = x - xp.max(x, axis=axes, keepdims=True)  # max-shift: exp never overflows
+    e = xp.exp(z)
+    return e / xp.sum(e, axis=axes, keepdims=True)
+
+
+def _logsumexp_numeric(xp, x, axes, params):
+    m = xp.max(x, axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0.0)
+    return xp.squeeze(m, axis=axes) + xp.log(xp.sum(xp.exp(x - m), axis=axes))
+
+
+def _softmax_jacobian(node: Function, fresh: dict) -> Tensor:
+    # ∂p_i/∂z_i' = p_i δ_ii' - p_i p_i' (per batch entry)
+    (c,) = node.core
+    diag = hadamard_jacobian(node, node, fresh)
+    outer = _batch_joined(node, [node, node.rename({c: fresh[c]})], fresh)
+    return Sum((diag, outer), (1, -1))
+
+
+def _logsumexp_jacobian(node: Function, fresh: dict) -> Tensor:
+    # ∂ lse(z)/∂z_i' = softmax(z)_i'
+    (c,) = node.core
+    p = Function("softmax", node.arg, node.core)
+    return _batch_joined(node, [p.rename({c: fresh[c]})], fresh)
+
+
+def _inverse_of(node: Function) -> Function:
+    return Function("inverse", node.arg, node.core)
+
+
+def _det_jacobian(node: Function, fresh: dict) -> Tensor:
+    # ∂ det X/∂X = det(X) X⁻ᵀ, and inverse(X) already is X⁻ᵀ in core order
+    a, b = node.core
+    return _batch_joined(node, [node, _inverse_of(node).rename({a: fresh[a], b: fresh[b]})], fresh)
+
+
+def _logdet_jacobian(node: Function, fresh: dict) -> Tensor:
+    # ∂ log|det X|/∂X = X⁻ᵀ
+    a, b = node.core
+    return _batch_joined(node, [_inverse_of(node).rename({a: fresh[a], b: fresh[b]})], fresh)
+
+
+def _inverse_jacobian(node: Function, fresh: dict) -> Tensor:
+    # Y = X⁻ᵀ: ∂Y[a,b]/∂X[a',b'] = -Y[a,b'] Y[a',b] (d X⁻¹ = -X⁻¹ dX X⁻¹, transposed)
+    a, b = node.core
+    J = _batch_joined(node, [node.rename({b: fresh[b]}), node.rename({a: fresh[a]})], fresh)
+    return scale(J, -1)
+
+
+def _det_numeric(xp, x, axes, params):
+    return xp.linalg.det(_moved(xp, x, axes))
+
+
+def _logdet_numeric(xp, x, axes, params):
+    return xp.linalg.slogdet(_moved(xp, x, axes))[1]
+
+
+def _inverse_numeric(xp, x, axes, params):
+    inv = xp.linalg.inv(_moved(xp, x, axes))
+    return xp.moveaxis(xp.swapaxes(inv, -1, -2), (-2, -1), axes)
+
+
+register(FunctionSpec(
+    "softmax", _softmax_jacobian, _softmax_numeric,
+    "xp.exp({x} - xp.max({x}, axis={axes}, keepdims=True)) / xp.sum(xp.exp({x} - xp.max({x}, axis={axes}, keepdims=True)), axis={axes}, keepdims=True)",
+    n_core=1, description="exp(z_i) / Σ_i exp(z_i) along the core edge, max-shifted",
+    extra={"domain": "real"}))
+register(FunctionSpec(
+    "logsumexp", _logsumexp_jacobian, _logsumexp_numeric,
+    "(lambda m: xp.squeeze(m, axis={axes}) + xp.log(xp.sum(xp.exp({x} - m), axis={axes})))(xp.max({x}, axis={axes}, keepdims=True))",
+    n_core=1, consumes_core=True, description="log Σ_i exp(z_i) along the core edge, max-shifted",
+    extra={"domain": "real"}))
+register(FunctionSpec(
+    "det", _det_jacobian, _det_numeric, "xp.linalg.det(xp.moveaxis({x}, {axes}, (-2, -1)))",
+    n_core=2, consumes_core=True, symmetric_core=True, description="determinant over the two core edges",
+    extra={"domain": "matrix"}))
+register(FunctionSpec(
+    "logdet", _logdet_jacobian, _logdet_numeric, "xp.linalg.slogdet(xp.moveaxis({x}, {axes}, (-2, -1)))[1]",
+    n_core=2, consumes_core=True, symmetric_core=True,
+    description="log |det X| over the two core edges (equals log det X where det X > 0)",
+    extra={"domain": "matrix"}))
+register(FunctionSpec(
+    "inverse", _inverse_jacobian, _inverse_numeric,
+    "xp.moveaxis(xp.swapaxes(xp.linalg.inv(xp.moveaxis({x}, {axes}, (-2, -1))), -1, -2), (-2, -1), {axes})",
+    n_core=2, symmetric_core=True,
+    description="X⁻ᵀ in core-edge order: the Y with Σ_j X[i,j] Y[k,j] = δ[i,k]",
+    extra={"domain": "matrix"}))
+
+
+def _tensor_arg(t, name):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name} expects a tensorgrad expression, got {type(t).__name__}")
+
+
+def _along(t: Tensor, edge, name: str) -> Function:
+    _tensor_arg(t, name)
+    if not isinstance(edge, str):
+        raise TypeError(f"{name} needs the name of the edge to act along, got {edge!r}")
+    if edge not in t.edges:
+        raise ValueError(f"{name}: edge {edge!r} is not an edge of {t} (edges {t.edges})")
+    return Function(name, t, (edge,))
+
+
+def softmax(t: Tensor, edge: str) -> Tensor:
+    """Softmax along `edge` (other edges are batch edges); same edges as `t`.
+
+    >>> import tensorgrad as tg
+    >>> tg.softmax(tg.Variable("z", "i", "b"), "i").edges
+    ('i', 'b')
+    """
+    return _along(t, edge, "softmax")
+
+
+def logsumexp(t: Tensor, edge: str) -> Tensor:
+    """log Σ exp along `edge`, which it consumes (other edges are batch edges).
+
+    >>> import tensorgrad as tg
+    >>> tg.logsumexp(tg.Variable("z", "i", "b"), "i").edges
+    ('b',)
+    """
+    return _along(t, edge, "logsumexp")
+
+
+def _square(t: Tensor, name: str, core) -> tuple:
+    _tensor_arg(t, name)
+    if core is None:
+        if len(t.edges) != 2:
+            raise ValueError(f"{name} needs a tensor with two edges (or core=(edge, edge)), {t} has {t.edges}")
+        core = t.edges
+    core = tuple(core)
+    if len(core) != 2 or core[0] == core[1] or any(e not in t.edges for e in core):
+        raise ValueError(f"{name}: core must name two distinct edges of {t} (edges {t.edges}), got {core}")
+    da, db = t.dims[core[0]], t.dims[core[1]]
+    if da != db:
+        raise ValueError(f"{name} needs two edges of one dimension: edge {core[0]!r} has {da!r}, edge {core[1]!r} has {db!r}")
+    return core
+
+
+def det(t: Tensor, core=None) -> Tensor:
+    """Determinant over two edges of one dimension (`core`, default: the only two edges).
+
+    >>> import tensorgrad as tg
+    >>> tg.det(tg.Variable("X", i="n", j="n")).edges
+    ()
+    """
+    return Function("det", t, _square(t, "det", core))
+
+
+def logdet(t: Tensor, core=None) -> Tensor:
+    """log |det t| over two edges of one dimension; log det t where det t > 0."""
+    return Function("logdet", t, _square(t, "logdet", core))
+
+
+def inverse(t: Tensor, core=None) -> Tensor:
+    """Matrix inverse with the same edge names: for X with edges (i, j) it evaluates,
+    in axis order (i, j), to inv(X).T, i.e. Σ_j X[i,j] Y[k,j] = δ[i,k].
+
+    >>> import tensorgrad as tg
+    >>> tg.inverse(tg.Variable("X", i="n", j="n")).edges
+    ('i', 'j')
+    """
+    return Function("inverse", t, _square(t, "inverse", core))
+
+
+# Closed-form simplification rules for these functions register themselves.
+from . import closed_forms  # noqa: E402,F401
