@@ -327,9 +327,10 @@ class Zero(Tensor):
 # Composite nodes
 # ---------------------------------------------------------------------------
 
-def _internal_renaming(children_edges: list, avoid: set) -> dict:
-    """Fresh names for each edge in `children_edges` that is in `avoid`."""
-    taken = set(avoid) | set(children_edges)
+def _internal_renaming(children_edges: list, avoid: set, taken=()) -> dict:
+    """Fresh names for each edge in `children_edges` that is in `avoid`; the fresh
+    names also avoid `taken` (the other edges of the children, free ones included)."""
+    taken = set(avoid) | set(children_edges) | set(taken)
     out = {}
     for e in children_edges:
         if e in avoid and e not in out:
@@ -387,14 +388,14 @@ class Product(Tensor):
 
     def _rename(self, mapping):
         inner = self.contracted()
-        clash = _internal_renaming(sorted(inner), set(mapping.values()))
+        clash = _internal_renaming(sorted(inner), set(mapping.values()), (e for f in self.factors for e in f.edges))
         full = {**clash, **mapping}
         factors = [f._rename({e: full[e] for e in f.edges if e in full}) for f in self.factors]
         return Product(factors, [mapping.get(e, e) for e in self.edges])
 
     def rename_internal_apart(self, avoid) -> "Product":
         """The same product with contracted edges renamed away from `avoid`."""
-        clash = _internal_renaming(sorted(self.contracted()), set(avoid))
+        clash = _internal_renaming(sorted(self.contracted()), set(avoid), (e for f in self.factors for e in f.edges))
         if not clash:
             return self
         factors = [f._rename({e: clash[e] for e in f.edges if e in clash}) for f in self.factors]
