@@ -268,7 +268,7 @@ class BinOp(Node):
     right: Node
 
 
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign", "relu", "sigmoid", "softplus")
+ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign", "relu", "sigmoid", "softplus", "step")
 #: function name -> number of arguments
 FUNCTIONS: dict[str, int] = {
     **{f: 1 for f in ELEMENTWISE},
@@ -487,6 +487,9 @@ class _Parser:
                     close = self.advance()
                     return Call("eye", (), span=(t.start, close.end))
                 return Call("eye", (), span=(t.start, t.end))
+            if func == "log" and self.tok.kind == "NAME" and self.tok.text == "det" and self.tokens[self.i + 1].kind == "(":
+                self.advance()  # "log det(X)" is logdet(X)
+                return self.call("logdet", t)
             if not is_call:
                 raise self.error(self.tok, f"'(' after the function name {name!r}")
             return self.call(func, t)
@@ -1039,6 +1042,7 @@ _MATH = {
     "relu": lambda v: max(v, 0.0),
     "sigmoid": _sigmoid,
     "softplus": lambda v: math.log1p(math.exp(-abs(v))) + max(v, 0.0),
+    "step": lambda v: 1.0 if v > 0 else 0.0,
 }
 
 
@@ -1061,6 +1065,10 @@ class _Builder:
     def api(self, name: str):
         """``tg.<name>``, or a clear error if this tensorgrad lacks it."""
         f = getattr(self.tg, name, None)
+        if f is None:  # the function library, before tensorgrad/__init__ exports it
+            from .. import functions
+
+            f = getattr(functions, name, None)
         if f is None:
             raise _Missing(name)
         return f

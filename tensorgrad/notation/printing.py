@@ -178,6 +178,17 @@ def _as_term(node: Node, kinds: dict) -> _Term:
     return _Term(coef, scalars, chain, denom)
 
 
+def _powers(factors: list) -> list:
+    """X X X -> X³ in a matrix chain."""
+    out: list = []
+    for f in factors:
+        if out and isinstance(out[-1], tuple) and out[-1][0] == f:
+            out[-1] = (f, out[-1][1] + 1)
+        else:
+            out.append((f, 1))
+    return [f if k == 1 else BinOp("^", f, Number(k)) for f, k in out]
+
+
 def _flatten(node: Node, kinds: dict | None = None, root: bool = False) -> list:
     """Factors of a product; marked scalar sub-products stay whole (except the root)."""
     if isinstance(node, BinOp) and node.op == "*":
@@ -335,10 +346,14 @@ class _Reader:
         if not t.core:
             if name == "pow":
                 return self.power(t, rows, cols)
+            if rows is None and cols is not None:  # a row vector: f(u)ᵀ
+                return _T(Call(name, (self.read(t.arg, cols, None),)))
             return Call(name, (self.read(t.arg, rows, cols),))
         arg = t.arg
         if name in ("softmax", "logsumexp") and len(t.core) == 1 and len(arg.edges) == 1:
             if name == "softmax":
+                if rows is None:
+                    return _T(Call(name, (self.read(arg, cols, None),)))
                 return Call(name, (self.read(arg, rows, cols),))
             return Call(name, (self.read(arg, t.core[0], None),))
         if name in ("det", "logdet") and len(t.core) == 2 and len(arg.edges) == 2:
@@ -593,7 +608,7 @@ class _Reader:
         def render(seq):
             parts = [v.render(inn, out) for v, inn, out in seq]
             keep = [p for p, (v, _, _) in zip(parts, seq) if not v.identity]
-            return keep or parts[:1]
+            return _powers(keep or parts[:1])
 
         row_chain: list[Node] = []
         col_chain: list[Node] = []
@@ -737,6 +752,8 @@ class _Unicode:
         if op == "^":
             p = _is_int(node.right)
             base = self.wrap(node.left, 5)
+            if base[-1] in _SUPERSCRIPTS:
+                base = f"({base})"
             if p is not None:
                 return base + str(p).translate(_SUP)
             return f"{base}^{self.wrap(node.right, 10)}"
@@ -753,14 +770,21 @@ class _Unicode:
         if f == "norm2":
             return f"‖{self.r(args[0])}‖"
         if f == "inv":
+            if isinstance(args[0], Transpose):
+                return self.wrap(args[0].operand, 10) + "⁻ᵀ"
             return self.wrap(args[0], 10) + "⁻¹"
         if f == "logdet":
             return f"log det({self.r(args[0])})"
         return f"{f}({', '.join(self.r(a) for a in args)})"
 
 
+_SUPERSCRIPTS = set("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ")
+
+
 def _juxtapose(left: str, right: str) -> str:
     a, b = left[-1], right[0]
+    if a in _SUPERSCRIPTS and a != "ᵀ" and (b.isalnum() or b == "𝟏"):
+        return f"{left} {right}"
     if (a.isalnum() or a == "_") and (b.isalnum() or b == "_" or b == "𝟏"):
         if a.isdigit() and not b.isdigit() and b != "_":
             return left + right  # 2A
@@ -853,6 +877,8 @@ class _Latex:
         if f == "norm1":
             return rf"\left\|{self.r(args[0])}\right\|_1"
         if f == "inv":
+            if isinstance(args[0], Transpose):
+                return self.wrap(args[0].operand, 10) + "^{-\\top}"
             return self.wrap(args[0], 10) + "^{-1}"
         if f == "sqrt":
             return rf"\sqrt{{{self.r(args[0])}}}"
