@@ -910,8 +910,9 @@ def _analyse(text: str, shapes=None) -> _Analysis:
     Undeclared lower-case names are "soft": scalar (a-g, other letters) or column
     vector (h-z) by default, but if the default reading does not type-check (or needs
     transposing a scalar, or adding a non-constant scalar to a vector), every
-    combination of readings is tried; the one that type-checks with the fewest
-    changes from the defaults wins, preferring results that are not row vectors.
+    combination of readings is tried; among those that type-check, results that are
+    not row vectors win, then the fewest changes from the defaults, then turning
+    scalars into vectors rather than vectors into scalars.
     """
     shapes_n = _normalize_shapes(shapes)
     ast = _Parser(text, frozenset(shapes_n)).parse()
@@ -940,6 +941,9 @@ def _analyse(text: str, shapes=None) -> _Analysis:
             if first_error is None or (getattr(first_error, "soft", False) and not getattr(e, "soft", False)):
                 first_error = e
             continue
+        if not flips:  # the default reading type-checks: take it
+            best = ((0, 0, 0), inf)
+            break
         demotions = sum(1 for name in flips if defaults[name] == "column")
         score = (1 if _kind(t) == "row" else 0, len(flips), demotions)
         if best is None or score < best[0]:

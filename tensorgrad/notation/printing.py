@@ -8,8 +8,8 @@ The reader needs to know which free edge is the row index and which the column
 index (``rows``/``cols``). By default, following :mod:`tensorgrad.notation.parse`:
 
 * no edges: a scalar;
-* one edge: a column vector, except an edge named ``"j"`` alone, which is a row
-  vector (``parse("x'")`` has the single edge ``j``);
+* one edge: a column vector (pass ``cols=edge`` for a row vector: ``parse("x'")``
+  has the single edge ``j`` and prints as ``xᵀ`` with ``cols="j"``);
 * two edges: ``i`` is the row and ``j`` the column when the edges are ``{i, j}``;
   otherwise the first edge in ``t.edges`` is the row (so a Jacobian or Hessian with
   edges ``(i, i')`` reads ``∂f_i/∂x_i'``).
@@ -57,7 +57,7 @@ def default_roles(t) -> tuple[str | None, str | None]:
     if not edges:
         return None, None
     if len(edges) == 1:
-        return (None, edges[0]) if edges[0] == "j" else (edges[0], None)
+        return edges[0], None
     if len(edges) == 2:
         if set(edges) == {"i", "j"}:
             return "i", "j"
@@ -510,9 +510,14 @@ class _Reader:
         if operands and len(rest) <= 2:
 
             def hadamard(ops=tuple(operands)):
-                node = ops[0]()
-                for op in ops[1:]:
-                    node = BinOp(".*", node, op())
+                nodes = [op() for op in ops]
+                recip = [n for n in nodes if isinstance(n, BinOp) and n.op == "./" and n.left == Number(1)]
+                plain = [n for n in nodes if not any(n is r for r in recip)]
+                node = plain[0] if plain else recip.pop(0)
+                for n in plain[1:]:
+                    node = BinOp(".*", node, n)
+                for n in recip:
+                    node = BinOp("./", node, n.right)
                 return node
 
             if len(rest) == 2:

@@ -1,0 +1,254 @@
+"""Tests of the matrix-notation printers: expression -> text, LaTeX, round trip."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad.notation.parse import infer_shapes, parse, variables
+from tensorgrad.notation.printing import default_roles, to_index, to_latex, to_matrix, to_notation_ast
+
+
+def roles(e):
+    """How parse's results are read: a lone edge ``j`` is a row vector."""
+    return (None, "j") if tuple(e.edges) == ("j",) else default_roles(e)
+
+
+def to_convention(e, rows=None, cols=None):
+    """``e`` with its row edge renamed to ``i`` and its column edge to ``j`` (the
+    names ``parse`` gives), so that it can be compared with a parsed expression."""
+    if rows is None and cols is None:
+        rows, cols = default_roles(e)
+    m = {k: v for k, v in ((rows, "i"), (cols, "j")) if k is not None}
+    tmp = e.rename({k: f"_{v}" for k, v in m.items()})
+    return tmp.rename({f"_{v}": v for v in m.values()})
+
+
+def derivatives(text, wrt, shapes=None):
+    f = parse(text, shapes)
+    x = variables(text, shapes)[wrt]
+    return f, tg.derivative(f, x), (tg.hessian(f, x) if not f.edges and len(x.edges) <= 1 else None)
+
+
+# The catalogue of EXERCISES.md that matrix notation can express:
+# (exercise, text, wrt, printed f, printed derivative, printed Hessian or None)
+EXERCISES = [
+    (1, "A*x", "x", "A x", "A", None),
+    (2, "c'*x", "x", "cᵀ x", "c", "0"),
+    (3, "x'*A*x/2 + b'*x + c", "x", "xᵀ A x/2 + c + bᵀ x", "Aᵀ x/2 + b + A x/2", "Aᵀ/2 + A/2"),
+    (4, "-exp(-x'*x)", "x", "−exp(−‖x‖²)", "2exp(−‖x‖²)x", "2exp(−‖x‖²)(I − 2x xᵀ)"),
+    (5, "norm2(A*x - b)^2/2", "x", "‖b‖²/2 + ‖A x‖²/2 − bᵀ A x", "Aᵀ(A x − b)", "Aᵀ A"),
+    (6, "norm2(x)", "x", "‖x‖", "x/‖x‖", "I/‖x‖ − x xᵀ/‖x‖³"),
+    (7, "norm2(A*x)", "x", "‖A x‖", "Aᵀ A x/‖A x‖", "Aᵀ(A/‖A x‖ − A x xᵀ Aᵀ A/‖A x‖³)"),
+    (8, "-1/(1 + x'*x)", "x", "−1/(‖x‖² + 1)", "2x/(‖x‖² + 1)²", "2(I/(‖x‖² + 1)² − 4x xᵀ/(‖x‖² + 1)³)"),
+    (9, "log(x'*A*x)", "x", "log(xᵀ A x)", "(Aᵀ + A)x/(xᵀ A x)", None),
+    (10, "det(X)", "X", "det(X)", "det(X)X⁻ᵀ", None),
+    (11, "logdet(X)", "X", "log det(X)", "X⁻ᵀ", None),
+    (12, "logsumexp(A*x + b)", "x", "logsumexp(A x + b)", "Aᵀ softmax(A x + b)",
+     "Aᵀ(diag(softmax(A x + b)) − softmax(A x + b)softmax(A x + b)ᵀ)A"),
+    (13, "tr(X)", "X", "tr(X)", "I", None),
+    (14, "norm2(X)^2", "X", "‖X‖²", "2X", None),
+    (16, "tr(A*X)", "X", "tr(A X)", "Aᵀ", None),
+    (17, "tr(S'*X) - logdet(X)", "X", "tr(S Xᵀ) − log det(X)", "S − X⁻ᵀ", None),
+    (18, "log(1 + exp(a'*x))", "x", "softplus(aᵀ x)", "sigmoid(aᵀ x)a", "sigmoid(−aᵀ x)sigmoid(aᵀ x)a aᵀ"),
+    (19, "norm2(x)^3/3", "x", "‖x‖³/3", "‖x‖x", "‖x‖I + x xᵀ/‖x‖"),
+    (20, "norm2(A*X - B)", "X", "sqrt(‖B‖² + ‖A X‖² − 2tr(A X Bᵀ))",
+     "Aᵀ(A X − B)/sqrt(‖B‖² + ‖A X‖² − 2tr(A X Bᵀ))", None),
+    (21, "(x'*x)^(x'*x)", "x", "exp(log(‖x‖²)‖x‖²)", "2exp(log(‖x‖²)‖x‖²)(log(‖x‖²)x + x)", None),
+    (22, "x'*A*x/(x'*x)", "x", "xᵀ A x/‖x‖²", "Aᵀ x/‖x‖² + A x/‖x‖² − 2xᵀ A x x/‖x‖⁴", None),
+    (23, "norm2(A - x*x')^2/2", "x", "‖x‖⁴/2 + ‖A‖²/2 − xᵀ A x", "2‖x‖² x − Aᵀ x − A x", "4x xᵀ + 2‖x‖² I − Aᵀ − A"),
+    (24, "sum(log(1 + exp(A*x)))/n + μ/2*norm2(x)^2", "x", "sum(softplus(A x))/n + μ‖x‖²/2",
+     "Aᵀ sigmoid(A x)/n + μ x", "μ I + Aᵀ diag(sigmoid(A x) ⊙ sigmoid(−A x))A/n"),
+    (25, "det(A - t*eye)", "t", "det(A − t I)", "−det(A − t I)tr((A − t I)⁻¹)",
+     "det(A − t I)(tr((A − t I)⁻¹)² − tr(((A − t I)⁻¹)²))"),
+    (26, "tr(A*X^2*B*X⁻ᵀ)", "X", "tr(A X² B X⁻ᵀ)", "(B X⁻ᵀ A X)ᵀ + (X B X⁻ᵀ A)ᵀ − X⁻ᵀ A X² B X⁻ᵀ", None),
+    (27, "norm2(x)^4", "x", "‖x‖⁴", "4‖x‖² x", "4(2x xᵀ + ‖x‖² I)"),
+    (28, "(A*x + b)'*C*(D*x + e)", "x", "bᵀ C e + xᵀ Aᵀ C D x + bᵀ C D x + eᵀ Cᵀ A x",
+     "Dᵀ Cᵀ b + Dᵀ Cᵀ A x + Aᵀ C D x + Aᵀ C e", "Aᵀ C D + Dᵀ Cᵀ A"),
+    (29, "(A*x - b)'*W*(A*x - b)", "x", "xᵀ Aᵀ W A x + bᵀ W b − bᵀ W A x − bᵀ Wᵀ A x",
+     "Aᵀ(W A x + Wᵀ A x − W b − Wᵀ b)", "Aᵀ(Wᵀ + W)A"),
+    (30, "a'*x*x'*b", "x", "aᵀ x bᵀ x", "aᵀ x b + bᵀ x a", "a bᵀ + b aᵀ"),
+    (31, "norm2(x - a)", "x", "sqrt(‖x‖² + ‖a‖² − 2aᵀ x)", "(x − a)/sqrt(‖x‖² + ‖a‖² − 2aᵀ x)", None),
+    (32, "a'*X*b", "X", "aᵀ X b", "a bᵀ", None),
+    (35, "norm2(X*a - b)^2", "X", "‖b‖² + ‖X a‖² − 2bᵀ X a", "2(X a − b)aᵀ", None),
+    (38, "det(eye + x*x')", "x", "‖x‖² + 1", "2x", "2I"),
+    (39, "-y'*log(softmax(z))", "z", "logsumexp(z)sum(y) − yᵀ z", "sum(y)softmax(z) − y",
+     "sum(y)(diag(softmax(z)) − softmax(z)softmax(z)ᵀ)"),
+]
+
+IDS = [f"ex{n}" for n, *_ in EXERCISES]
+
+
+def shapes_for(text):
+    return {"n": ()} if "/n" in text else None
+
+
+@pytest.mark.parametrize("n, text, wrt, f_text, d_text, h_text", EXERCISES, ids=IDS)
+def test_exercise_printing(n, text, wrt, f_text, d_text, h_text):
+    f, d, h = derivatives(text, wrt, shapes_for(text))
+    assert to_matrix(f) == f_text
+    assert to_matrix(d) == d_text
+    if h_text is not None:
+        assert to_matrix(h) == h_text
+
+
+@pytest.mark.parametrize("n, text, wrt, f_text, d_text, h_text", EXERCISES, ids=IDS)
+def test_exercise_round_trip(n, text, wrt, f_text, d_text, h_text):
+    """parse(to_matrix(e)) is equivalent to e (and equal numerically)."""
+    shapes = infer_shapes(text, shapes_for(text))
+    f, d, h = derivatives(text, wrt, shapes_for(text))
+    for e in (f, d, h):
+        if e is None:
+            continue
+        e = e.simplify()
+        printed = to_matrix(e)
+        if printed == "0":  # a zero matrix prints as 0
+            continue
+        back = parse(printed, shapes)
+        assert tg.equivalent(back, to_convention(e)), printed
+
+
+def test_round_trip_numerically():
+    text = "norm2(A*x - b)^2"
+    shapes = infer_shapes(text)
+    _, g, h = derivatives(text, "x")
+    rng = np.random.default_rng(1)
+    values = {"A": rng.standard_normal((4, 3)), "x": rng.standard_normal(3), "b": rng.standard_normal(4)}
+    for e, edges in ((g, ("i",)), (h, ("i", "i'"))):
+        back = parse(to_matrix(e), shapes)
+        want = tg.evaluate(e, values, edges=edges)
+        got = tg.evaluate(back, values, edges=("i", "j")[: len(edges)])
+        np.testing.assert_allclose(got, want)
+
+
+def test_issue_example_fewest_transposes():
+    text = "norm2(A*x - b)^2"
+    _, g, h = derivatives(text, "x")
+    assert to_matrix(g) == "2Aᵀ(A x − b)"
+    assert to_matrix(h) == "2Aᵀ A"
+    assert to_latex(g) == r"2 A^{\top}\left(A x - b\right)"
+
+
+PRINT_TABLE = [
+    ("x'", "xᵀ"),
+    ("A'", "Aᵀ"),
+    ("x*y'", "x yᵀ"),
+    ("A'*B'", "(B A)ᵀ"),
+    ("x'*A", "xᵀ A"),
+    ("tr(A*B*C)", "tr(A B C)"),
+    ("tr(B*C*A)", "tr(A B C)"),
+    ("x .* y", "x ⊙ y"),
+    ("A .* B", "A ⊙ B"),
+    ("x ./ y", "x ⊘ y"),
+    ("x ./ (y .* z)", "x ⊘ (y ⊙ z)"),
+    ("diag(x)*A", "diag(x)A"),
+    ("diag(A)", "diag(A)"),
+    ("sum(exp(x))", "sum(exp(x))"),
+    ("vector(1)'*x", "sum(x)"),
+    ("exp(x)'*A", "exp(x)ᵀ A"),
+    ("(A*x)'*B", "xᵀ Aᵀ B"),
+    ("inv(X)", "X⁻¹"),
+    ("inv(X)'", "X⁻ᵀ"),
+    ("inv(X)*x", "X⁻¹ x"),
+    ("X^3", "X³"),
+    ("x.^2", "x.^2"),
+    ("eye + x*x'", "x xᵀ + I"),
+    ("norm2(x)", "‖x‖"),
+    ("sqrt(x'*x)", "‖x‖"),
+    ("x'*x", "‖x‖²"),
+    ("tr(X*X')", "‖X‖²"),
+    ("1/norm2(x)*x", "x/‖x‖"),
+    ("2*a", "2a"),
+    ("a - b", "a − b"),
+    ("-x", "−x"),
+    ("tanh(A*x)", "tanh(A x)"),
+    ("logdet(X) + det(X)", "det(X) + log det(X)"),
+    ("x'*y*z", "xᵀ y z"),
+]
+
+
+@pytest.mark.parametrize("text, expected", PRINT_TABLE, ids=[t for t, _ in PRINT_TABLE])
+def test_print_table(text, expected):
+    e = parse(text)
+    rows, cols = roles(e)
+    assert to_matrix(e, rows, cols) == expected
+    back = parse(expected, infer_shapes(text))
+    assert tg.equivalent(back, to_convention(e.simplify(), rows, cols))
+
+
+LATEX_TABLE = [
+    ("x'*A*x", r"x^{\top}A x"),
+    ("norm2(x)", r"\left\|x\right\|"),
+    ("1/norm2(x)*x", r"\frac{x}{\left\|x\right\|}"),
+    ("inv(X)'", r"X^{-\top}"),
+    ("inv(X)", r"X^{-1}"),
+    ("tr(A*X)", r"\operatorname{tr}\left(A X\right)"),
+    ("logdet(X)", r"\log\det\left(X\right)"),
+    ("x .* y", r"x \odot y"),
+    ("diag(x)", r"\operatorname{diag}\left(x\right)"),
+    ("μ*x", r"\mu x"),
+    ("exp(x)", r"\exp\left(x\right)"),
+    ("sqrt(a)", r"\sqrt{a}"),
+    ("eye + x*x'", r"x x^{\top} + I"),
+    ("x.^2", r"x^{\circ 2}"),
+]
+
+
+@pytest.mark.parametrize("text, expected", LATEX_TABLE, ids=[t for t, _ in LATEX_TABLE])
+def test_latex_table(text, expected):
+    assert to_latex(parse(text)) == expected
+
+
+def test_index_notation_fallback_for_tensors():
+    # ∂(A x)/∂A is a 3-tensor: index notation with implied summation and einsum
+    _, d, _ = derivatives("A*x", "A")
+    text = to_matrix(d)
+    assert text.startswith("T[i,i',j] = ")
+    assert "x[j]" in text and "δ[i,i']" in text
+    assert "einsum: j,ik->ikj" in text
+    # the Hessian of log det X: a 4-tensor of inverses
+    X = tg.Variable("X", i="n", j="n")
+    H = tg.hessian(tg.logdet(X) if hasattr(tg, "logdet") else parse("logdet(X)"), X)
+    out = to_matrix(H)
+    assert out.startswith("T[") and "inverse" in out
+    # LaTeX fallback
+    assert to_latex(d).startswith("T_{ii'j} = ")
+    # to_index on a matrix works too
+    assert to_index(parse("A*B")).startswith("T[i,j] = ")
+
+
+def test_rows_and_cols_can_be_chosen():
+    assert to_matrix(parse("x'")) == "x"  # a lone edge is a column by default
+    assert to_matrix(parse("x'"), cols="j") == "xᵀ"
+    e = parse("x*y'")
+    assert to_matrix(e) == "x yᵀ"
+    assert to_matrix(e, rows="j", cols="i") == "y xᵀ"
+    x = tg.Variable("x", "k")
+    assert to_matrix(x) == "x"
+    assert to_matrix(x, cols="k") == "xᵀ"
+    with pytest.raises(ValueError, match="must name exactly the free edges"):
+        to_matrix(e, rows="i")
+    with pytest.raises(ValueError, match="different edges"):
+        to_matrix(e, rows="i", cols="i")
+    with pytest.raises(TypeError):
+        to_matrix("x")
+
+
+def test_variables_built_by_hand():
+    A = tg.Variable("A", i="m", j="n")
+    x = tg.Variable("x", j="n")
+    b = tg.Variable("b", i="m")
+    r = A @ x - b
+    g = tg.grad(r @ r, x)
+    assert to_matrix(g) == "2Aᵀ(A x − b)"
+    H = tg.hessian(r @ r, x)
+    assert to_matrix(H) == "2Aᵀ A"
+
+
+def test_no_simplify_option_and_ast():
+    e = parse("x + x")
+    assert to_matrix(e) == "2x"
+    assert to_matrix(e, simplify=False) == "x + x"
+    ast = to_notation_ast(parse("A*x"))
+    assert str(ast) == "A*x"
+    with pytest.raises(ValueError, match="no matrix reading"):
+        to_notation_ast(derivatives("A*x", "A")[1])
