@@ -9,6 +9,7 @@ True
 from .canonical import canonical_key
 from .derivative import derivative, grad, hessian, unevaluated
 from .evaluate import evaluate
+from .export import compile, to_code  # noqa: A004 - tg.compile is the public name
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
 from .functions import exp, log, pow, sqrt
 from .ops import delta, norm, ones, sum, trace, zeros
@@ -20,4 +21,5 @@ __all__ = [
     "exp", "log", "sqrt", "pow",
     "derivative", "grad", "hessian", "unevaluated",
     "simplify", "equivalent", "canonical_key", "evaluate",
+    "to_code", "compile",
 ]
