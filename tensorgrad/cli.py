@@ -240,10 +240,7 @@ def _run_derivative(args, out) -> int:
     if args.index:
         print(to_index(result), file=out)
     if args.code:
-        to_code = getattr(tg, "to_code", None)
-        if to_code is None:
-            raise UsageError("--code: this version of tensorgrad has no tg.to_code")
-        print(to_code(result, backend=args.code, name=f"{args.command}_{args.wrt}"), file=out)
+        print(_to_code()(result, backend=args.code, name=f"{args.command}_{args.wrt}"), file=out)
     if args.draw:
         _draw(result, args.draw)
         print(f"drew {args.draw}", file=out)
@@ -265,11 +262,20 @@ def _run_derivative(args, out) -> int:
     return 0
 
 
+def _to_code():
+    import tensorgrad as tg
+
+    to_code = getattr(tg, "to_code", None)
+    if not callable(to_code):
+        from .export import to_code
+    return to_code
+
+
 def _draw(t, path):
     import tensorgrad as tg
 
     draw = getattr(tg, "draw", None)
-    if draw is None:
+    if not callable(draw):  # tg.draw may be the subpackage before it is exported
         from .draw import draw
     draw(t, path)
 
@@ -278,7 +284,7 @@ def _draw_steps(t, x, path):
     import tensorgrad as tg
 
     draw_steps = getattr(tg, "draw_steps", None)
-    if draw_steps is None:
+    if not callable(draw_steps):
         from .draw import draw_steps
     draw_steps(t, wrt=x, path=path)
 
@@ -287,8 +293,6 @@ def _run_demo(args, out) -> int:
     """The README's main job: ‖Ax − b‖² and a small composition, derived, printed,
     checked against finite differences, and (with --out) drawn and exported."""
     import os
-
-    import tensorgrad as tg
 
     jobs = [
         ("grad", "norm2(A*x - b)^2", "x"),
@@ -308,11 +312,11 @@ def _run_demo(args, out) -> int:
         if args.out:
             ns.draw = os.path.join(args.out, f"{k + 1}_{kind}_{wrt}.png")
         status = max(status, _run_derivative(ns, out))
-        if args.out and getattr(tg, "to_code", None) is not None:
+        if args.out:
             f, x, inner, result, _ = _derive(kind, text, wrt, None, True)
             path = os.path.join(args.out, f"{k + 1}_{kind}_{wrt}.py")
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(tg.to_code(result, name=f"{kind}_{wrt}"))
+                fh.write(_to_code()(result, name=f"{kind}_{wrt}"))
             print(f"wrote {path}", file=out)
         print(file=out)
     return status

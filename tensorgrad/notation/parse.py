@@ -1069,11 +1069,11 @@ class _Builder:
     def api(self, name: str):
         """``tg.<name>``, or a clear error if this tensorgrad lacks it."""
         f = getattr(self.tg, name, None)
-        if f is None:  # the function library, before tensorgrad/__init__ exports it
+        if not callable(f):  # the function library, before tensorgrad/__init__ exports it
             from .. import functions
 
             f = getattr(functions, name, None)
-        if f is None:
+        if not callable(f):
             raise _Missing(name)
         return f
 

@@ -91,6 +91,11 @@ def _transposes(node: Node) -> int:
     return n + sum(_transposes(c) for c in _kids(node))
 
 
+def _names(node: Node) -> int:
+    """Number of variable occurrences (a degree, to order terms: x'Ax + b'x + c)."""
+    return (1 if isinstance(node, Name) else 0) + sum(_names(c) for c in _kids(node))
+
+
 def _size(node: Node) -> int:
     return 1 + sum(_size(c) for c in _kids(node))
 
@@ -322,8 +327,9 @@ class _Reader:
                 outer.coef = g
                 for tm in terms:
                     tm.coef = int(tm.coef) // g
-        # positive terms first
-        terms.sort(key=lambda tm: tm.coef < 0)
+        # a fixed order, whatever the order of the terms in the network: positive
+        # terms first, then by text
+        terms.sort(key=lambda tm: (tm.coef < 0, -_names(tm.ast()), _text(tm.ast()).lstrip("-")))
         inner: Node | None = None
         for tm in terms:
             node = tm.ast()
