@@ -116,39 +116,99 @@ def to_graph(t: Tensor, named_free: bool = True) -> nx.Graph:
     return b.g
 
 
-def _wl_hash(g: nx.Graph) -> int:
-    """Colour refinement over labels built from tuples (networkx's WL hash collides
-    on some attributed graphs, so we use our own; it only buckets, never decides)."""
-    colour = {n: _stable_hash(d["label"]) for n, d in g.nodes(data=True)}
-    n_classes = len(set(colour.values()))
-    for _ in range(len(colour)):
-        colour = {n: _stable_hash((colour[n], tuple(sorted((repr(g.edges[n, m]["label"]), colour[m]) for m in g[n]))))
-                  for n in g}
-        k = len(set(colour.values()))
+def _structure(t: Tensor) -> tuple:
+    """(shape hash, {free edge: role hash}), computed from the children's structures
+    so each node costs only its own size. The shape ignores all edge names; a role
+    says where an edge attaches (slot of a variable, position in a network), also
+    without names. Isomorphic expressions get equal structures."""
+    out = t._cache.get("structure")
+    if out is None:
+        out = _STRUCTURE[type(t)](t)
+        t._cache["structure"] = out
+    return out
+
+
+def _leaf_structure(label, roles):
+    return _stable_hash(label), roles
+
+
+def _s_variable(t: Variable):
+    return _leaf_structure(("var", t.name, t.original, t._dimt),
+                           {e: _stable_hash(("slot", k)) for k, e in enumerate(t.edges)})
+
+
+def _s_delta(t: Delta):
+    return _leaf_structure(("delta", t.dim, len(t.edges)), {e: _stable_hash("copy") for e in t.edges})
+
+
+def _s_zero(t: Zero):
+    return _leaf_structure(("zero", tuple(sorted(t._dimt))), {e: _stable_hash(("zero", d)) for e, d in zip(t.edges, t._dimt)})
+
+
+def _s_function(t: Function):
+    arg_shape, arg_roles = _structure(t.arg)
+
+    def kind(e):
+        return ("core", 0 if t.spec.symmetric_core else t.core.index(e)) if e in t.core else ("batch",)
+
+    inputs = tuple(sorted((arg_roles[e], kind(e)) for e in t.arg.edges))
+    shape = _stable_hash(("fn", t.spec.name, tuple(normal_number(p) for p in t.params), arg_shape, inputs))
+    return shape, {e: _stable_hash((arg_roles[e], kind(e))) for e in t.edges}
+
+
+def _s_derivative(t: Derivative):
+    shape, roles = _structure(t.expr)
+    new = {e: _stable_hash(("new", k)) for k, e in enumerate(t.new_edges)}
+    return _stable_hash(("derivative", t.var.identity, shape, tuple(sorted(roles.values())))), {**roles, **new}
+
+
+def _s_sum(t: Sum):
+    parts = [(normal_number(w), *_structure(term)) for term, w in zip(t.terms, t.weights)]
+    roles = {e: _stable_hash(tuple(sorted((w, shape, r[e]) for w, shape, r in parts))) for e in t.edges}
+    shape = _stable_hash(("sum", tuple(sorted((w, shape) for w, shape, _ in parts)), tuple(sorted(roles.values()))))
+    return shape, roles
+
+
+def _s_product(t: Product):
+    # colour refinement on the product's own graph: factor nodes labelled by their
+    # shape, wires linked to factors by the role of the edge in that factor.
+    structs = [_structure(f) for f in t.factors]
+    wires: dict = {}
+    for k, (f, (_, roles)) in enumerate(zip(t.factors, structs)):
+        for e in f.edges:
+            wires.setdefault(e, []).append((k, roles[e]))
+    colour_f = [shape for shape, _ in structs]
+    colour_w = {e: _stable_hash("wire") for e in wires}
+    n_classes = -1
+    for _ in range(len(colour_f) + len(wires) + 1):
+        new_w = {e: _stable_hash((colour_w[e], tuple(sorted((r, colour_f[k]) for k, r in ends))))
+                 for e, ends in wires.items()}
+        new_f = [_stable_hash((colour_f[k], tuple(sorted((structs[k][1][e], colour_w[e]) for e in f.edges))))
+                 for k, f in enumerate(t.factors)]
+        colour_f, colour_w = new_f, new_w
+        k = len(set(colour_f) | set(colour_w.values()))
         if k == n_classes:
             break
         n_classes = k
-    return _stable_hash(tuple(sorted(colour.values())))
+    roles = {e: colour_w[e] for e in t.edges}
+    return _stable_hash(("product", tuple(sorted(colour_f)), tuple(sorted(colour_w.values())))), roles
+
+
+_STRUCTURE = {Variable: _s_variable, Delta: _s_delta, Zero: _s_zero, Function: _s_function,
+              Derivative: _s_derivative, Sum: _s_sum, Product: _s_product}
 
 
 def canonical_key(t: Tensor) -> int:
     """Structural hash invariant under renaming internal edges and reordering
     factors/terms; free edge names count. Equal keys are necessary, not sufficient,
-    for `isomorphic`."""
-    key = t._cache.get("key")
-    if key is None:
-        key = _wl_hash(graph_of(t))
-        t._cache["key"] = key
-    return key
+    for `isomorphic` (on flattened expressions, as simplify leaves them)."""
+    shape, roles = _structure(t)
+    return _stable_hash((shape, tuple(sorted((e, t.dims[e], r) for e, r in roles.items()))))
 
 
 def shape_key(t: Tensor) -> int:
     """Like canonical_key but blind to the names of free edges."""
-    key = t._cache.get("shape_key")
-    if key is None:
-        key = _wl_hash(to_graph(t, named_free=False))
-        t._cache["shape_key"] = key
-    return key
+    return _structure(t)[0]
 
 
 def graph_of(t: Tensor) -> nx.Graph:
