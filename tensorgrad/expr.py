@@ -108,7 +108,24 @@ class Tensor:
         return self._rename(mapping)
 
     def _rename(self, mapping: dict) -> "Tensor":
-        """Rename with a validated mapping (only free edges, result unique)."""
+        """Rename with a validated mapping (only free edges, result unique).
+
+        Renaming keeps everything that does not depend on free edge names, so the
+        new node inherits the name-blind caches (structure hash, variables)."""
+        mapping = {e: n for e, n in mapping.items() if e != n}
+        if not mapping:
+            return self
+        out = self._rename_impl(mapping)
+        for key in ("vars",):
+            if key in self._cache:
+                out._cache.setdefault(key, self._cache[key])
+        structure = self._cache.get("structure")
+        if structure is not None and "structure" not in out._cache:
+            shape, roles = structure
+            out._cache["structure"] = (shape, {mapping.get(e, e): r for e, r in roles.items()})
+        return out
+
+    def _rename_impl(self, mapping: dict) -> "Tensor":
         raise NotImplementedError
 
     # -- queries -------------------------------------------------------------
@@ -277,7 +294,7 @@ class Variable(Tensor):
     def _fields(self):
         return (self.name, self.original, self._dimt, self.edges)
 
-    def _rename(self, mapping):
+    def _rename_impl(self, mapping):
         return Variable._renamed(self, tuple(mapping.get(e, e) for e in self.edges))
 
 
@@ -300,7 +317,7 @@ class Delta(Tensor):
     def _fields(self):
         return (self.dim, frozenset(self.edges), self.edges)
 
-    def _rename(self, mapping):
+    def _rename_impl(self, mapping):
         return Delta(self.dim, *(mapping.get(e, e) for e in self.edges))
 
 
@@ -319,7 +336,7 @@ class Zero(Tensor):
     def _fields(self):
         return (self.edges, self._dimt)
 
-    def _rename(self, mapping):
+    def _rename_impl(self, mapping):
         return Zero([mapping.get(e, e) for e in self.edges], self._dimt)
 
 
@@ -386,7 +403,7 @@ class Product(Tensor):
     def _fields(self):
         return (self.factors, self.edges)
 
-    def _rename(self, mapping):
+    def _rename_impl(self, mapping):
         inner = self.contracted()
         clash = _internal_renaming(sorted(inner), set(mapping.values()), (e for f in self.factors for e in f.edges))
         full = {**clash, **mapping}
@@ -446,7 +463,7 @@ class Sum(Tensor):
     def _fields(self):
         return (self.terms, self.weights, self.edges)
 
-    def _rename(self, mapping):
+    def _rename_impl(self, mapping):
         return Sum([t._rename({e: mapping[e] for e in t.edges if e in mapping}) for t in self.terms],
                    self.weights, [mapping.get(e, e) for e in self.edges])
 
@@ -493,10 +510,11 @@ class Function(Tensor):
     def _fields(self):
         return (self.spec.name, self.arg, self.core, self.params)
 
-    def _rename(self, mapping):
+    def _rename_impl(self, mapping):
         arg, core = self.arg, self.core
         if self.spec.consumes_core:
-            clash = _internal_renaming(list(core), set(mapping.values()))
+            # fresh names must also avoid the argument's other (batch) edges
+            clash = _internal_renaming(list(core), set(mapping.values()) | (set(arg.edges) - set(core)))
             if clash:
                 arg = arg._rename(clash)
                 core = tuple(clash.get(e, e) for e in core)
@@ -546,7 +564,7 @@ class Derivative(Tensor):
     def _fields(self):
         return (self.expr, self.var, self.new_edges)
 
-    def _rename(self, mapping):
+    def _rename_impl(self, mapping):
         expr = self.expr._rename({e: mapping[e] for e in self.expr.edges if e in mapping})
         return Derivative(expr, self.var, [mapping.get(e, e) for e in self.new_edges])
 
