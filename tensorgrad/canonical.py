@@ -172,6 +172,8 @@ def _s_sum(t: Sum):
 def _s_product(t: Product):
     # colour refinement on the product's own graph: factor nodes labelled by their
     # shape, wires linked to factors by the role of the edge in that factor.
+    if len(t.factors) == 1:  # a product wrapping one factor only reorders its edges
+        return _structure(t.factors[0])
     structs = [_structure(f) for f in t.factors]
     wires: dict = {}
     for k, (f, (_, roles)) in enumerate(zip(t.factors, structs)):

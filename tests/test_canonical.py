@@ -100,3 +100,10 @@ def test_key_is_stable_across_processes():
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONHASHSEED": s}).stdout
             for s in ("1", "2")}
     assert len(outs) == 1 and outs.pop().strip().isdigit()
+
+
+def test_single_factor_product_has_the_factor_key():
+    # simplify wraps a transposed variable in a one-factor product to keep the edge order
+    wrapped = Product([A.rename(i="j", j="i")], ("i", "j"))
+    assert canonical_key(wrapped) == canonical_key(A.rename(i="j", j="i"))
+    assert isomorphic(wrapped, A.rename(i="j", j="i"))
