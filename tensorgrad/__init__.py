@@ -8,6 +8,7 @@ True
 
 from .canonical import canonical_key
 from .derivative import derivative, grad, hessian, unevaluated
+from .draw import draw, draw_steps
 from .evaluate import evaluate
 from .export import compile, to_code  # noqa: A004 - tg.compile is the public name
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
@@ -22,4 +23,5 @@ __all__ = [
     "derivative", "grad", "hessian", "unevaluated",
     "simplify", "equivalent", "canonical_key", "evaluate",
     "to_code", "compile",
+    "draw", "draw_steps",
 ]
