@@ -181,6 +181,7 @@ def det_of_scaled(f: Function):
     n = _dimension(f.arg.dims[f.core[0]], f)
     if f.spec.name == "logdet":
         return Sum((inner, n), (1, math.log(math.fabs(c))))
+    n = Delta(f.arg.dims[f.core[0]])  # scalar n: a factor broadcasts over the batch edges itself
     factors = [inner]
     if math.fabs(c) != 1:
         factors.append(Function("exp", scale(n, math.log(math.fabs(c)))))

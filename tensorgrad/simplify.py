@@ -393,6 +393,12 @@ def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
     """Rename internal edges to short names (a, b, c, ...) in order of appearance,
     avoiding free edges of the node and of every enclosing scope."""
     avoid = avoid | set(t.edges)
+    # the free names of t are final here (enclosing scopes were renamed first); sort
+    # keys of nested factors and terms depend on them, so re-sort before naming
+    if isinstance(t, Product):
+        t = sort_factors(t) or t
+    elif isinstance(t, Sum):
+        t = sort_terms(t) or t
     if isinstance(t, Product):
         inner = [e for e in dict.fromkeys(e for f in t.factors for e in f.edges) if e in t.contracted()]
         names = _pool(set(avoid))

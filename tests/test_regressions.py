@@ -33,3 +33,40 @@ def test_rename_of_a_free_edge_keeps_contracted_edge_off_other_free_edges():
     xv, yv = rng.normal(size=(2, 3)), rng.normal(size=2)
     got = tg.evaluate(r, {x: xv, y: yv}, edges=("i_0", "i"))
     assert np.allclose(got, np.outer(xv.sum(axis=1), yv))
+
+
+def test_simplify_idempotent_when_tidy_names_renames_free_edges_of_nested_products():
+    # tidy_names renamed a product's contracted edges after sorting; a nested product
+    # whose free edges are those names was then no longer in sorted order, so a second
+    # simplify reordered it.
+    from tensorgrad.functions import logdet
+    from tensorgrad.testing import rebuild
+    x = tg.Variable("x", i="m")
+    xl0, xl1, xj = x.rename(i="l_0"), x.rename(i="l_1"), x.rename(i="j")
+    outer = Product([Product([Product([x, xl0], ("i", "l_0")), Product([xj, xl1], ("j", "l_1")),
+                              Delta("m", "l", "l_0", "l_1")], ("i", "l", "j")), Delta("m", "l")], ("i", "j"))
+    e = tg.derivative(logdet(Delta("m", "i", "j") + outer), x)
+    s = tg.simplify(e)
+    assert tg.simplify(rebuild(s)) == s
+    rng = np.random.default_rng(1)
+    xv = rng.normal(size=2)
+    m = np.eye(2) + (xv @ xv) * np.outer(xv, xv)
+    h = 1e-6
+    fd = [(np.log(np.linalg.det(np.eye(2) + ((xv + h * d) @ (xv + h * d)) * np.outer(xv + h * d, xv + h * d)))
+           - np.log(np.linalg.det(np.eye(2) + ((xv - h * d) @ (xv - h * d)) * np.outer(xv - h * d, xv - h * d)))) / (2 * h)
+          for d in np.eye(2)]
+    assert np.linalg.det(m) > 0
+    assert np.allclose(tg.evaluate(s, {x: xv}), fd, atol=1e-6)
+
+
+def test_det_of_scaled_batched_matrix_keeps_batch_edge():
+    # det(c X) with a batch edge k: the factor c^n was broadcast over k and so
+    # contracted k away against det X, giving a product with no free edge k.
+    from tensorgrad.functions import det
+    X = tg.Variable("X", i="m", j="m", k="n")
+    f = det(-2 * X, core=("i", "j"))
+    s = tg.simplify(f).check()
+    assert s.edges == ("k",)
+    xv = np.random.default_rng(2).normal(size=(2, 2, 3))
+    expected = np.linalg.det(np.moveaxis(-2 * xv, 2, 0))
+    assert np.allclose(tg.evaluate(s, {X: xv}), expected)

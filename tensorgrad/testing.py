@@ -1,0 +1,463 @@
+"""Random well-formed expressions for property-based (differential) testing.
+
+Hypothesis strategies that build random tensor networks over a few variables with
+random edge names and dimension symbols: contractions, outer and elementwise
+products, renames and transposes, weighted sums, copy tensors, numbers, unevaluated
+derivatives and every registered function the generator knows, each kept inside its
+domain (log/sqrt/fractional powers of positive inputs such as `exp(u)` or
+`u*u + 1`; det/logdet/inverse of `I + B Bᵀ`). Plus seeded random arrays for the
+variables and independent numeric oracles (central finite differences).
+
+Only tests and `scripts/fuzz.py` import this module: hypothesis is a test extra
+(`pip install tensorgrad[test]`); `import tensorgrad` never imports it.
+
+>>> from hypothesis import given, settings
+>>> @settings(max_examples=5, database=None)
+... @given(cases())
+... def well_formed(case):
+...     case.expr.check()
+>>> well_formed()
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:  # pragma: no cover - only without the test extra
+    raise ImportError("tensorgrad.testing needs hypothesis: pip install 'tensorgrad[test]'") from exc
+
+import tensorgrad as tg
+
+from . import functions as F
+from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, number
+
+#: Dimension symbols and the sizes they are evaluated at (distinct sizes catch transposes).
+DIMS = {"n": 3, "m": 2}
+#: Edge names the generator draws from; "i_0" and "j'" collide with the names that
+#: fresh_name and derivative priming invent, on purpose.
+EDGE_NAMES = ("i", "j", "k", "l", "i_0", "j'")
+VAR_NAMES = ("x", "y", "A", "B")
+MAX_EDGES = 3  # free edges per sub-expression, to keep evaluation and FD cheap
+
+WEIGHTS = (1, -1, 2, -3, 0.5, 1.5, -0.25)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A random expression, the variables it may use and a seed for their values."""
+
+    expr: Tensor
+    variables: tuple
+    seed: int
+
+    def values(self, seed: int | None = None) -> dict:
+        return random_values(self.variables, self.seed if seed is None else seed)
+
+
+def random_values(variables, seed: int) -> dict:
+    """Seeded arrays in [-1, 1] for each variable (axes in declared edge order)."""
+    rng = np.random.default_rng(seed)
+    return {v.name: rng.uniform(-1.0, 1.0, size=tuple(DIMS[d] for d in v._dimt)) for v in variables}
+
+
+def evaluate(t: Tensor, values: dict, edges=None) -> np.ndarray:
+    """tg.evaluate with every dimension symbol of the generator bound."""
+    return np.asarray(tg.evaluate(t, values, edges=edges, dims=DIMS), dtype=float)
+
+
+# ---------------------------------------------------------------------------
+# Variables
+# ---------------------------------------------------------------------------
+
+@st.composite
+def variable_sets(draw, min_size: int = 1, max_size: int = 3) -> tuple:
+    """1-3 distinct variables with 0-2 edges each (at least one with edges)."""
+    names = draw(st.lists(st.sampled_from(VAR_NAMES), min_size=min_size, max_size=max_size, unique=True))
+    out = []
+    for k, name in enumerate(names):
+        n_edges = draw(st.integers(1 if k == 0 else 0, 2))
+        edges = draw(st.lists(st.sampled_from(EDGE_NAMES), min_size=n_edges, max_size=n_edges, unique=True))
+        dims = [draw(st.sampled_from(sorted(DIMS))) for _ in edges]
+        out.append(Variable(name, **dict(zip(edges, dims))))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------
+# Expressions
+# ---------------------------------------------------------------------------
+
+def _fresh(avoid) -> str:
+    for e in itertools.chain(EDGE_NAMES, (f"e{k}" for k in itertools.count())):
+        if e not in avoid:
+            return e
+
+
+class _Gen:
+    """Draws sub-expressions; `draw` is hypothesis's draw function."""
+
+    def __init__(self, draw, variables, smooth: bool):
+        self.draw, self.vars, self.smooth = draw, variables, smooth
+
+    def pick(self, seq):
+        return self.draw(st.sampled_from(list(seq)))
+
+    def flag(self, p_true_in_4: int = 2) -> bool:
+        return self.draw(st.integers(0, 3)) < p_true_in_4
+
+    # -- leaves --------------------------------------------------------------
+    def leaf(self) -> Tensor:
+        kind = self.draw(st.sampled_from(["var", "var", "var", "var", "delta", "number", "ones", "zero"]))
+        if kind == "var":
+            v = self.pick(self.vars)
+            return self.relabel(v) if v.edges and self.flag(1) else v
+        if kind == "delta":
+            k = self.draw(st.integers(0, 3))
+            edges = self.draw(st.lists(st.sampled_from(EDGE_NAMES), min_size=k, max_size=k, unique=True))
+            return Delta(self.pick(sorted(DIMS)), *edges)
+        if kind == "number":
+            return number(self.pick(WEIGHTS + (0,)))
+        k = self.draw(st.integers(0, 2))
+        edges = self.draw(st.lists(st.sampled_from(EDGE_NAMES), min_size=k, max_size=k, unique=True))
+        dims = {e: self.pick(sorted(DIMS)) for e in edges}
+        return tg.ones(**dims) if kind == "ones" else tg.zeros(**dims)
+
+    def relabel(self, t: Tensor) -> Tensor:
+        """A rename of some free edges (a permutation of names is a transpose)."""
+        if not t.edges:
+            return t
+        moved = [e for e in t.edges if self.flag(3)] or [t.edges[0]]
+        kept = [e for e in t.edges if e not in moved]
+        pool = [e for e in list(EDGE_NAMES) + list(t.edges) if e not in kept]
+        targets = self.draw(st.permutations(list(dict.fromkeys(pool))))
+        mapping = dict(zip(moved, targets))
+        return t.rename(mapping)
+
+    # -- shape fitting -------------------------------------------------------------
+    def close(self, t: Tensor, edges) -> Tensor:
+        """Contract away the given free edges of t (sum, trace, or a vector)."""
+        edges = list(edges)
+        if not edges:
+            return t
+        dims = t.dims
+        if len(edges) >= 2 and dims[edges[0]] == dims[edges[1]] and self.flag(1):
+            a, b = edges[:2]
+            t = Product([t, Delta(dims[a], a, b)], [e for e in t.edges if e not in (a, b)])
+            return self.close(t, edges[2:])
+        vecs = [v for v in self.vars if len(v.edges) == 1]
+        e = edges[0]
+        fits = [v for v in vecs if v._dimt[0] == dims[e]]
+        if fits and self.flag(1):
+            v = self.pick(fits)
+            t = t @ v.rename({v.edges[0]: e}) if v.edges[0] != e else t @ v
+            return self.close(t, edges[1:])
+        return self.close(tg.sum(t, e), edges[1:])
+
+    def fit(self, t: Tensor, target: dict) -> Tensor:
+        """t reshaped to exactly the free edges `target` (edge -> dim): matching edges
+        are renamed, extra ones contracted away, missing ones added as outer factors."""
+        free = list(target)
+        self.draw(st.randoms(use_true_random=False)).shuffle(free)
+        mapping, unmatched = {}, []
+        for e in t.edges:
+            match = next((g for g in free if target[g] == t.dims[e]), None)
+            if match is not None and self.flag(3):
+                mapping[e] = match
+                free.remove(match)
+            else:
+                unmatched.append(e)
+        t = self.close(t, unmatched)
+        t = t.rename(mapping)
+        for e in free:  # outer product with a ones vector or a renamed vector variable
+            fits = [v for v in self.vars if len(v.edges) == 1 and v._dimt[0] == target[e]]
+            if fits and self.flag(1):
+                v = self.pick(fits)
+                t = Product([t, v.rename({v.edges[0]: e}) if v.edges[0] != e else v])
+            else:
+                t = Product([t, Delta(target[e], e)])
+        return t
+
+    def positive(self, depth: int) -> Tensor:
+        """A sub-expression with positive values: exp(u), u*u + c or a 1 + u^2 sum."""
+        u = self.expr(depth)
+        kind = self.draw(st.integers(0, 2))
+        if kind == 0:
+            return tg.exp(self.small(u))
+        if kind == 1:
+            return u * u + self.pick([1, 0.5, 2])
+        return Sum([tg.ones(**u.dims), u * u], [1, self.pick([1, 0.5])]) if u.edges else u * u + 1
+
+    def small(self, u: Tensor) -> Tensor:
+        """u scaled down so that exp and friends stay in a comfortable range."""
+        return u if self.flag(2) else 0.5 * u
+
+    # -- composite -----------------------------------------------------------
+    def expr(self, depth: int) -> Tensor:
+        if depth <= 0 or self.flag(1):
+            return self.leaf()
+        op = self.pick(["rename", "contract", "product", "hadamard", "sum", "sum", "scale",
+                        "function", "function", "function", "closing", "matrix", "derivative"])
+        return getattr(self, "op_" + op)(depth - 1)
+
+    def limit(self, t: Tensor) -> Tensor:
+        if len(t.edges) > MAX_EDGES:
+            t = self.close(t, t.edges[MAX_EDGES:])
+        return t
+
+    def op_rename(self, d):
+        return self.relabel(self.expr(d))
+
+    def _joinable(self, a: Tensor, b: Tensor, share: bool) -> Tensor:
+        """b renamed so that its edges either match an edge of `a` of the same
+        dimension (if `share`) or avoid `a`'s names."""
+        mapping, used = {}, set(a.edges) | set(b.edges)
+        avail = list(a.edges)
+        for e in b.edges:
+            same = [g for g in avail if a.dims[g] == b.dims[e]]
+            if share and same and self.flag(3):
+                mapping[e] = self.pick(same)
+                avail.remove(mapping[e])
+            elif e in a.edges:
+                mapping[e] = _fresh(used | set(mapping.values()))
+            used.add(mapping.get(e, e))
+        # simultaneous rename: free targets that are b's own names are fine
+        return b.rename(mapping)
+
+    def op_contract(self, d):
+        a, b = self.expr(d), self.expr(d)
+        return self.limit(a @ self._joinable(a, b, share=True))
+
+    def op_product(self, d):
+        # 2-3 factors with an explicit free-edge order (Product constructor directly)
+        factors = [self.expr(d)]
+        for _ in range(self.draw(st.integers(1, 2))):
+            f = self.expr(d)
+            # an edge may appear on at most two factors: avoid names already used twice
+            seen: dict = {}
+            for g in factors:
+                for e in g.edges:
+                    seen[e] = seen.get(e, 0) + 1
+            probe = Product(factors)
+            f = self._joinable(probe, f, share=True)
+            twice = {e for e, c in seen.items() if c >= 2}
+            clash, taken = {}, twice | set(seen) | set(f.edges)
+            for e in f.edges:
+                if e in twice:
+                    clash[e] = _fresh(taken)
+                    taken.add(clash[e])
+            factors.append(f.rename(clash) if clash else f)
+        p = Product(factors)
+        order = self.draw(st.permutations(p.edges))
+        return self.limit(Product(factors, order))
+
+    def op_hadamard(self, d):
+        a, b = self.expr(d), self.expr(d)
+        return self.limit(a * self._joinable(a, b, share=True))
+
+    def op_sum(self, d):
+        a = self.expr(d)
+        terms = [a] + [self.fit(self.expr(d), a.dims) for _ in range(self.draw(st.integers(1, 2)))]
+        weights = [self.pick(WEIGHTS) for _ in terms]
+        order = self.draw(st.permutations(a.edges))
+        return self.limit(Sum(terms, weights, order))
+
+    def op_scale(self, d):
+        return self.pick(WEIGHTS) * self.expr(d)
+
+    def op_closing(self, d):
+        t = self.expr(d)
+        if not t.edges:
+            return t
+        k = self.draw(st.integers(1, len(t.edges)))
+        edges = self.draw(st.permutations(t.edges))[:k]
+        return self.close(t, edges)
+
+    def op_function(self, d):
+        names = ["exp", "log", "sqrt", "pow", "pow", "div"]
+        smooth_extra = ["tanh", "sigmoid", "sin", "cos", "softmax", "logsumexp"]
+        rough = ["relu", "abs", "sign"]
+        names += [n for n in smooth_extra if hasattr(F, n)]
+        if not self.smooth:
+            names += [n for n in rough if hasattr(F, n)]
+        name = self.pick(names)
+        if name == "exp":
+            return tg.exp(self.small(self.expr(d)))
+        if name == "log":
+            return tg.log(self.positive(d))
+        if name == "sqrt":
+            return tg.sqrt(self.positive(d))
+        if name == "pow":
+            p = self.pick([2, 3, -1, 0.5, -0.5, 1.5, 0, 1])
+            return tg.pow(self.expr(d) if float(p).is_integer() and p >= 0 else self.positive(d), p)
+        if name == "div":
+            a = self.expr(d)
+            return a / self.fit(self.positive(d), a.dims) if self.flag(2) else self.pick([1, 2, -1]) / self.positive(d)
+        u = self.expr(d)
+        if name in ("softmax", "logsumexp"):
+            if not u.edges:
+                u = Product([u, Delta(self.pick(sorted(DIMS)), self.pick(EDGE_NAMES))])
+            return getattr(F, name)(self.small(u), self.pick(u.edges))
+        return getattr(F, name)(self.small(u))
+
+    def op_matrix(self, d):
+        """det/logdet/inverse/trace of the well-conditioned I + B Bᵀ (B any n x n)."""
+        names = [n for n in ("det", "logdet", "inverse") if hasattr(F, n)]
+        name = self.pick(names + ["trace"])
+        edges = self.draw(st.lists(st.sampled_from(EDGE_NAMES), min_size=3, max_size=3, unique=True))
+        i, j, k = edges
+        dim = self.pick(sorted(DIMS))
+        batch = {k: self.pick(sorted(DIMS))} if name != "trace" and self.flag(1) else {}
+        b = self.fit(self.expr(max(d - 1, 0)), {i: dim, j: dim, **batch})
+        t = _fresh({i, j, k})
+        # I + B Bᵀ (batched over k: the two copies of B share k through a copy tensor)
+        bbt = tg.sum(b.rename({j: t}) * b.rename({i: j, j: t}), t)
+        m = Delta(dim, i, j) + self.small(bbt) if not batch else tg.ones(**batch) * Delta(dim, i, j) + self.small(bbt)
+        if name == "trace":
+            return tg.trace(m)
+        return getattr(F, name)(m, core=(i, j) if self.flag(2) else (j, i))
+
+    def op_derivative(self, d):
+        u = self.expr(d)
+        x = self.pick(self.vars)
+        if len(u.edges) + len(x.edges) > MAX_EDGES:
+            return u
+        return tg.unevaluated(u, x)
+
+
+@st.composite
+def expressions(draw, variables, max_depth: int = 3, smooth: bool = True) -> Tensor:
+    """A random expression over `variables`, nested up to `max_depth` levels.
+    `smooth` leaves out functions with kinks (relu, abs, sign)."""
+    return _Gen(draw, variables, smooth).expr(max_depth)
+
+
+@st.composite
+def cases(draw, max_depth: int = 3, smooth: bool = True) -> Case:
+    """A `Case`: random variables, an expression over them, and a value seed."""
+    variables = draw(variable_sets())
+    expr = draw(expressions(variables, max_depth, smooth))
+    return Case(expr, variables, draw(st.integers(0, 2**31 - 1)))
+
+
+# ---------------------------------------------------------------------------
+# Transformations that must not change canonical keys, and a cache-free copy
+# ---------------------------------------------------------------------------
+
+def rebuild(t: Tensor) -> Tensor:
+    """A structurally equal copy of t built from scratch (no shared caches)."""
+    if isinstance(t, Variable):
+        v = Variable(t.name, **dict(zip(t.original, t._dimt)))
+        return v.rename(dict(zip(t.original, t.edges))) if t.edges != t.original else v
+    if isinstance(t, Delta):
+        return Delta(t.dim, *t.edges)
+    if isinstance(t, Zero):
+        return Zero(t.edges, t._dimt)
+    if isinstance(t, Product):
+        return Product([rebuild(f) for f in t.factors], t.edges)
+    if isinstance(t, Sum):
+        return Sum([rebuild(s) for s in t.terms], t.weights, t.edges)
+    if isinstance(t, Function):
+        return Function(t.spec.name, rebuild(t.arg), t.core, t.params)
+    if isinstance(t, Derivative):
+        return Derivative(rebuild(t.expr), rebuild(t.var), t.new_edges)
+    raise TypeError(f"unknown node {type(t).__name__}")
+
+
+def scramble(t: Tensor, rng) -> Tensor:
+    """The same network with internal edges renamed and factors and terms reordered
+    (free edges and their order kept). `rng` is a random.Random."""
+    if isinstance(t, Product):
+        factors = [scramble(f, rng) for f in t.factors]
+        inner = sorted(Product(factors).contracted())
+        taken = {e for f in factors for e in f.edges} | set(t.edges)
+        new = {}
+        for e in inner:
+            new[e] = f"{rng.choice('pqrsuvw')}{rng.randrange(1000)}"
+            while new[e] in taken:
+                new[e] += "'"
+            taken.add(new[e])
+        # rename in two steps through unique temporaries: simultaneous renames per factor
+        factors = [f.rename({e: new[e] for e in f.edges if e in new}) for f in factors]
+        rng.shuffle(factors)
+        return Product(factors, t.edges)
+    if isinstance(t, Sum):
+        pairs = list(zip([scramble(s, rng) for s in t.terms], t.weights))
+        rng.shuffle(pairs)
+        return Sum([p for p, _ in pairs], [w for _, w in pairs], t.edges)
+    if isinstance(t, Function):
+        arg, core = scramble(t.arg, rng), t.core
+        if t.spec.consumes_core and core:
+            taken = set(arg.edges)
+            new = {}
+            for e in core:
+                new[e] = f"c{rng.randrange(1000)}"
+                while new[e] in taken:
+                    new[e] += "'"
+                taken.add(new[e])
+            arg = arg.rename(new)
+            core = tuple(new[e] for e in core)
+        return Function(t.spec, arg, core, t.params)
+    if isinstance(t, Derivative):
+        return Derivative(scramble(t.expr, rng), t.var, t.new_edges)
+    return t
+
+
+def check_all(t: Tensor) -> Tensor:
+    """t.check() plus the invariants check() does not cover: free-edge dims agree
+    with the children, and the node rebuilds equal to itself."""
+    t.check()
+    assert rebuild(t) == t, f"rebuilding {t!r} gave a different node"
+    return t
+
+
+# ---------------------------------------------------------------------------
+# Numeric oracles
+# ---------------------------------------------------------------------------
+
+def central_jacobian(f: Tensor, values: dict, x: Variable, h: float = 1e-6) -> np.ndarray:
+    """d evaluate(f) / d x by central differences: axes f.edges then x's declared edges."""
+    base = np.array(values[x.name], dtype=float)
+    out = np.zeros(evaluate(f, values).shape + base.shape)
+    for idx in np.ndindex(base.shape):
+        vals = []
+        for s in (1, -1):
+            arr = base.copy()
+            arr[idx] += s * h
+            vals.append(evaluate(f, {**values, x.name: arr}))
+        out[(Ellipsis,) + idx] = (vals[0] - vals[1]) / (2 * h)
+    return out
+
+
+def central_hessian(f: Tensor, values: dict, x: Variable, y: Variable, h: float = 1e-4) -> np.ndarray:
+    """d² evaluate(f) / dx dy by the 4-point central formula: axes f.edges, x's, y's."""
+    bx = np.array(values[x.name], dtype=float)
+    by = np.array(values[y.name], dtype=float)
+    out = np.zeros(evaluate(f, values).shape + bx.shape + by.shape)
+    for ix in np.ndindex(bx.shape):
+        for iy in np.ndindex(by.shape):
+            acc = 0
+            for sx, sy in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                vals = dict(values)
+                if x.name == y.name:
+                    arr = bx.copy()
+                    arr[ix] += sx * h
+                    arr[iy] += sy * h
+                    vals[x.name] = arr
+                else:
+                    ax, ay = bx.copy(), by.copy()
+                    ax[ix] += sx * h
+                    ay[iy] += sy * h
+                    vals[x.name], vals[y.name] = ax, ay
+                acc = acc + sx * sy * evaluate(f, vals)
+            out[(Ellipsis,) + ix + iy] = acc / (4 * h * h)
+    return out
+
+
+def close_enough(a: np.ndarray, b: np.ndarray, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
+    """Allclose with the tolerance scaled by the arrays' magnitude."""
+    scale = 1.0 + max(float(np.max(np.abs(a), initial=0)), float(np.max(np.abs(b), initial=0)))
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol * scale))
