@@ -104,8 +104,8 @@ def _derive(kind: str, text: str, wrt: str, shapes, simplify: bool):
     x = vs[wrt]
     if kind == "grad" and f.edges:
         raise UsageError(
-            f"grad needs a scalar function, but {text!r} has shape {_describe_shape(tuple(f.dims.values()))}; "
-            "use 'tensorgrad jacobian'"
+            f"grad needs a scalar function, but {text!r} has free edges {f.edges} "
+            f"(dimensions {_describe_shape(tuple(f.dims.values()))}); use 'tensorgrad jacobian'"
         )
     if kind == "hessian" and f.edges:
         raise UsageError(f"hessian needs a scalar function, but {text!r} is not a scalar")

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
-from .parse import ELEMENTWISE, BinOp, Call, Name, Neg, Node, Number, Transpose
+from .parse import BinOp, Call, Name, Neg, Node, Number, Transpose
 
 __all__ = ["to_matrix", "to_latex", "to_index", "to_notation_ast", "default_roles"]
 
