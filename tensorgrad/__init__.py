@@ -12,16 +12,22 @@ from .draw import draw, draw_steps
 from .evaluate import evaluate
 from .export import compile, to_code  # noqa: A004 - tg.compile is the public name
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
-from .functions import exp, log, pow, sqrt
+from .closed_forms import assume_positive, assume_sums_to_one
+from .functions import (abs, cos, det, exp, inverse, log, logdet, logsumexp, pow, relu, sigmoid, sign, sin,  # noqa: A004
+                        softmax, softplus, sqrt, tanh)
+from .notation.parse import NotationError, parse
+from .notation.printing import to_latex, to_matrix
 from .ops import delta, norm, ones, sum, trace, zeros
 from .simplify import equivalent, simplify
 
 __all__ = [
     "Tensor", "Variable", "Delta", "Zero", "Product", "Sum", "Function", "Derivative",
     "delta", "ones", "zeros", "sum", "trace", "norm",
-    "exp", "log", "sqrt", "pow",
+    "exp", "log", "sqrt", "pow", "tanh", "sigmoid", "softplus", "relu", "abs", "sign", "sin", "cos",
+    "softmax", "logsumexp", "det", "logdet", "inverse", "assume_positive", "assume_sums_to_one",
     "derivative", "grad", "hessian", "unevaluated",
     "simplify", "equivalent", "canonical_key", "evaluate",
     "to_code", "compile",
     "draw", "draw_steps",
+    "parse", "NotationError", "to_matrix", "to_latex",
 ]

@@ -107,3 +107,12 @@ def test_product_edge_on_three_factors():
 def test_check_catches_invalid_function_core():
     with pytest.raises(ValueError, match=r"edge 'q'"):
         tg.Function("exp", x, ("q",))
+
+
+def test_import_pulls_in_no_plotting_or_frameworks():
+    import subprocess
+    import sys
+    code = ("import sys, tensorgrad; "
+            "print(sorted(m for m in ('matplotlib', 'torch', 'jax', 'hypothesis') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
