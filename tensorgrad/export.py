@@ -35,6 +35,7 @@ import builtins
 import keyword
 import math
 import re
+import textwrap
 from typing import Mapping
 
 import opt_einsum
@@ -264,6 +265,7 @@ class _Emitter:
         self.memo: dict = {}
         self.pairs: dict = {}
         self.rhs: dict = {}
+        self.owned: set = set()
         self.dimname: dict = {}  # dimension symbol -> python name of its size
         self.dtype = "None"
 
@@ -373,6 +375,18 @@ class _Emitter:
             return _Val("0.0", [None] * len(p.edges), 0, scalar=True)
         return self.contract_net(net, p.edges, self._product_name(net))
 
+    def weighted_product(self, t: Product, w, edges) -> _Val:
+        """w * (product): the weight joins the contraction (onto its smallest operand)."""
+        net = self.network(self.solves(t))
+        if net is None:
+            return _Val("0.0", [None] * len(edges), 0, scalar=True)
+        net.weight = [_num(w)] + net.weight
+        start = len(self.lines)
+        v = self.contract_net(net, edges, self._product_name(net))
+        if any(line.startswith(v.code + " = ") for line in self.lines[start:]):
+            self.owned.add(v.code)  # made here for this sum alone: it may be written into
+        return v
+
     def solves(self, p: Product) -> Product:
         """inverse(X)[p,q] G[q,..] -> solve(X.T, G); inverse(X)[p,q] G[p,..] -> solve(X, G),
         unless inv(X) is computed anyway."""
@@ -449,8 +463,12 @@ class _Emitter:
         if weight is not None and len(cur) > 1:
             k = min(range(len(cur)), key=lambda j: numel(cur[j][1]))
             if numel(cur[k][1]) < numel(out_l):
-                cur[k] = (f"{weight} * {cur[k][0]}", cur[k][1])
+                cur[k] = (f"({_scaled(weight, cur[k][0])})", cur[k][1])
                 weight = None
+        if self.b.inplace_diag and len(cur) > 2:
+            gram = self.gram(cur, out_l, weight, name)
+            if gram is not None:
+                return gram
         if len(cur) > 1:
             spec = ",".join(l for _, l in cur) + "->" + out_l
             shapes = [tuple(size[c] for c in l) for _, l in cur]
@@ -480,14 +498,53 @@ class _Emitter:
                     code = self.let(name if last and weight is None else self._tname(a, b), code)
                     self.pairs[pkey] = code
                 if last and weight is not None:
-                    code, weight = self.let(name, f"{weight} * {code}"), None
+                    code, weight = self.let(name, _scaled(weight, code)), None
                 cur = rest + [(code, lr)]
         (code, ls), = cur
         if ls != out_l:
             code = self.let(name, self.b.transpose(code, [ls.index(c) for c in out_l]))
         if weight is not None:
-            code = self.let(name, f"{weight} * {code}")
+            code = self.let(name, _scaled(weight, code))
         return code
+
+    def gram(self, cur, out_l, weight, name):
+        """Σ_a c_a X[a,j] X[a,k] with one sign of c: a symmetric rank-k update (syrk,
+        half the flops of a general product) on X scaled by sqrt|c|; numpy only."""
+        mats = [(code, ls) for code, ls in cur if len(ls) == 2]
+        if len(mats) != 2 or mats[0][0] != mats[1][0]:
+            return None
+        (x, l1), (_, l2) = mats
+        shared = set(l1) & set(l2)
+        if len(shared) != 1:
+            return None
+        (c,) = shared
+        pos = l1.index(c)
+        if l2.index(c) != pos or sorted(l1.replace(c, "") + l2.replace(c, "")) != sorted(out_l):
+            return None
+        vecs = [code for code, ls in cur if (code, ls) not in mats or len(ls) != 2]
+        if len(vecs) != len(cur) - 2 or any(ls not in ("", c) for code, ls in cur if len(ls) != 2):
+            return None
+        coef = self.let("coef", " * ".join(([weight] if weight else []) + vecs))
+        got = l1.replace(c, "") + l2.replace(c, "")
+        sc = "[:, None]" if pos == 0 else ""
+        def gram_of(m):
+            return f"{m}.T @ {m}" if pos == 0 else f"{m} @ {m}.T"
+        if got != out_l:  # the Gram matrix is symmetric: only the names differ
+            pass
+        out = self.fresh(name)
+        xs = self.fresh(f"{x}_scaled" if x.isidentifier() else "scaled")
+        other = f"{x}.T @ ({x} * {coef}{sc})" if pos == 0 else f"({x} * {coef}) @ {x}.T"
+        self.lines += [
+            f"if ({coef} >= 0).all():",
+            f"    {xs} = {x} * np.sqrt({coef}){sc}",
+            f"    {out} = {gram_of(xs)}",
+            f"elif ({coef} <= 0).all():",
+            f"    {xs} = {x} * np.sqrt(-{coef}){sc}",
+            f"    {out} = -({gram_of(xs)})",
+            "else:",
+            f"    {out} = {other}",
+        ]
+        return out
 
     def _tname(self, a, b):
         parts = [c for c in (a, b) if c in self.params.values()]
@@ -495,6 +552,7 @@ class _Emitter:
 
     def aligned(self, code, ls, target):
         """`code` (axes `ls`) transposed and indexed with None to broadcast against `target`."""
+        code = _atom(code)
         order = [c for c in target if c in ls]
         if order != list(ls):
             code = self.b.transpose(code, [ls.index(c) for c in order])
@@ -507,6 +565,7 @@ class _Emitter:
 
     def pair(self, a, la, b, lb, lr) -> str:
         """Code for the contraction of a (axes la) and b (axes lb) to axes lr."""
+        a, b = _atom(a), _atom(b)
         shared = set(la) & set(lb)
         batch, summed = shared & set(lr), shared - set(lr)
         if not summed:  # elementwise / outer product: broadcasting
@@ -539,9 +598,15 @@ class _Emitter:
             v = self.factored_sum(s, terms)
             if v is not None:
                 return v
+        elif isinstance(terms[0][0], Product) and terms[0][1] != 1 and len(s.edges) > 1:
+            (t, w), = terms
+            return self.weighted_product(t, w, s.edges)
         vals = []
         for t, w in terms:
-            v = self.emit(t)
+            if isinstance(t, Product) and w != 1 and len(t.edges) > 1:  # heavy: scale a small operand
+                v, w = self.weighted_product(t, w, t.edges), 1
+            else:
+                v = self.emit(t)
             if v.scalar and v.code == "0.0":
                 continue
             vals.append((v, [v.axes[t.edges.index(e)] for e in s.edges], w))
@@ -591,10 +656,13 @@ class _Emitter:
             acc_code = self.densify(acc, acc.axes, dims)
         else:
             acc_code = self.let("total", self.b.zeros(self.shape(dims), self.dtype), cse=False)
-        if not any(line.startswith(acc_code + " = ") for line in self.lines[before:]):
+        if acc_code not in self.owned and not any(line.startswith(acc_code + " = ") for line in self.lines[before:]):
             # never write into an array someone else holds
             acc_code = self.let("total", f"{acc_code}.copy()" if self.b.inplace_diag else acc_code, cse=False)
-        self.rhs = {k: n for k, n in self.rhs.items() if n != acc_code}  # it is about to change
+        # it is about to change: no later reuse of it as a common sub-expression
+        self.owned.discard(acc_code)
+        self.rhs = {k: n for k, n in self.rhs.items() if n != acc_code}
+        self.pairs = {k: n for k, n in self.pairs.items() if n != acc_code}
         for v, ax, w in diag:
             acc_code = self.add_diagonal(acc_code, v, ax, w, dims)
         return _Val(acc_code, full, len(edges))
@@ -866,6 +934,25 @@ class _Emitter:
         return code.replace("xp.", self.b.mod + ".")
 
 
+def _atom(code: str) -> str:
+    """`code`, parenthesised unless it is a name, attribute, call or subscript."""
+    if re.fullmatch(r"[A-Za-z_][\w.]*(\[[^\[\]]*\]|\([^()]*\))?", code):
+        return code
+    if code.startswith("("):  # already wrapped if its first parenthesis closes at the end
+        depth = 0
+        for k, ch in enumerate(code):
+            depth += (ch == "(") - (ch == ")")
+            if depth == 0:
+                if k == len(code) - 1:
+                    return code
+                break
+    return f"({code})"
+
+
+def _scaled(weight: str, code: str) -> str:
+    return f"-{code}" if weight == "-1" else f"{weight} * {code}"
+
+
 def _linear(parts) -> str:
     """'a + 2 * b - c' from (code, weight) pairs."""
     out = ""
@@ -995,7 +1082,8 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
     src.append(f"def {name}({sig}):")
     for key, t in outs.items():
         label = "" if key is None else f"{key}: "
-        src.append(f"    # {label}{_one_line(str(t))}")
+        for k, part in enumerate(textwrap.wrap(" ".join(str(t).split()), 96, break_on_hyphens=False)):
+            src.append(f"    # {label if k == 0 else ' ' * len(label)}{part}")
         src.append(f"    #   edges {t.edges}")
     for line in check + em.lines:
         src.append("    " + line)
@@ -1007,11 +1095,6 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
             src.append(f"        {key!r}: {code},")
         src.append("    }")
     return "\n".join(src) + "\n"
-
-
-def _one_line(s: str, limit: int = 400) -> str:
-    s = " ".join(s.split())
-    return s if len(s) <= limit else s[:limit] + " ..."
 
 
 _CACHE: dict = {}
