@@ -194,9 +194,15 @@ def distribute(p: Product):
 
 
 def single_factor(p: Product):
-    # (A) -> A
-    if len(p.factors) == 1 and p.factors[0].edges == p.edges:
-        return p.factors[0]
+    # (A) -> A;  (δ_ki) with edges (i, k) -> δ_ik (a copy tensor or zero lists its edges in any order)
+    if len(p.factors) == 1:
+        f = p.factors[0]
+        if f.edges == p.edges:
+            return f
+        if isinstance(f, Delta):
+            return Delta(f.dim, *p.edges)
+        if isinstance(f, Zero):
+            return Zero(p.edges, p.dims)
 
 
 def _order_key(t: Tensor):
