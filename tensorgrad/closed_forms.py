@@ -306,7 +306,7 @@ def log_of_positive_power(f: Function):
 
 
 def inverse_cancel(p: Product):
-    # X_ij inverse(X)_kj -> δ_ik  (X X⁻¹ = I, along either matching edge)
+    # X_ij inverse(X)_kj -> δ_ik  (X X⁻¹ = I, along either matching edge);  X_ij inverse(X)_ij -> n
     for k, Y in enumerate(p.factors):
         if not (_is(Y, "inverse") and len(Y.edges) == 2):
             continue
@@ -315,6 +315,9 @@ def inverse_cancel(p: Product):
             if j == k or len(G.edges) != 2:
                 continue
             shared = set(G.edges) & set(Y.edges)
+            if shared == set(Y.edges) and isomorphic(G, X):
+                rest = [g for i, g in enumerate(p.factors) if i not in (j, k)]
+                return Product(rest + [Delta(Y._dimt[0])], p.edges)
             if len(shared) != 1:
                 continue
             (s,) = shared
