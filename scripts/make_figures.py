@@ -231,9 +231,7 @@ def make(out: str, only=None, formats=("png", "svg"), verbose=True) -> list:
         except (LookupError, NotImplementedError) as exc:
             print(f"skipped {case}: {exc}", file=sys.stderr)
             continue
-        fig = draw(h)
-        _add_title(fig, title)
-        save(fig, stem)
+        save(draw(h, title=title), stem)
     return written
 
 
@@ -248,16 +246,6 @@ def _steps_figure(steps, title):
     from tensorgrad.draw.steps import steps_block
     style = _style()
     return figure(steps_block(steps, style, title), style)
-
-
-def _add_title(fig, title):
-    # a title strip above a single diagram, in the figure's own coordinates
-    w, h = fig.get_size_inches()
-    extra = 0.35
-    fig.set_size_inches(w, h + extra)
-    for ax in fig.axes:
-        ax.set_position((0, 0, 1, h / (h + extra)))
-    fig.text(0.02, 1 - 0.05 / (h + extra), title, ha="left", va="top", fontsize=10, color="#333333")
 
 
 def main(argv=None):

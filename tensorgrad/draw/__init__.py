@@ -16,7 +16,7 @@ import io
 
 from ..expr import Tensor
 from .block import Style
-from .layout import build
+from .layout import add_title, build
 from .steps import Step, derivation_steps, steps_block
 
 __all__ = ["draw", "draw_steps", "derivation_steps", "png_bytes", "Step", "Style"]
@@ -37,7 +37,7 @@ def draw(expr: Tensor, path=None, **options):
     (PNG, SVG or PDF by extension) if given.
 
     Options: `font_size` (points, 11), `font_family`, `scale` (size factor, 1.0),
-    `dpi` (150), `wrap` (inches; wider sums continue on a new line, 10), `show_dims` (dimension symbols on wires and labels), `colors`
+    `dpi` (150), `wrap` (inches; wider sums continue on a new line, 10), `title`, `show_dims` (dimension symbols on wires and labels), `colors`
     (role -> colour; roles: variable, variable_edge, wire, copy, edge_label,
     function, derivative, text, weight, caption, dims).
 
@@ -47,8 +47,12 @@ def draw(expr: Tensor, path=None, **options):
     tensors; boxes are functions; a dashed box is an unevaluated derivative.
     """
     from .render import figure, save
+    title = options.pop("title", None)
     style = _style(**options)
-    fig = figure(build(expr, style), style)
+    block = build(expr, style)
+    if title:
+        add_title(block, title, style)
+    fig = figure(block, style)
     if path is not None:
         save(fig, path)
     return fig

@@ -77,6 +77,12 @@ def build(t: Tensor, style: Style) -> Block:
     return b
 
 
+def add_title(b: Block, title: str, style: Style):
+    """A title line above the drawing, flush with its left edge."""
+    x0, _, _, y1 = b.bbox
+    b.text(x0, y1 + 0.25, title, role="text", ha="left", va="bottom", rel=1.05, style=style)
+
+
 def layout(t: Tensor, style: Style, hints: dict) -> Block:
     """Unlabelled block for `t` with a port per free edge; `hints` maps edge -> side."""
     c = as_number(t)
@@ -87,7 +93,10 @@ def layout(t: Tensor, style: Style, hints: dict) -> Block:
     if isinstance(t, Sum) and len(t.terms) == 1:
         w, term = t.weights[0], t.terms[0]
         inner = layout(term, style, hints)
-        out = _row([_text_block(_weight_text(w, True, False), style), inner], gap=0.12)
+        weight = _text_block(_weight_text(w, True, False), style)
+        if any(side == "L" for _, _, side in inner.ports.values()):
+            weight.baseline = -0.25  # lift the weight off the wire that enters from the left
+        out = _row([weight, inner], gap=0.12)
         out.baseline = 0.0
         return out
     if isinstance(t, Sum):
@@ -261,7 +270,7 @@ def _sum_nested(s: Sum, style: Style, hints: dict) -> Block:
 # ---------------------------------------------------------------------------
 
 def _enclose(inner: Block, title: str, role: str, dashed: bool, style: Style, pass_edges, extra_edges,
-             hints: dict, default_sides: dict | None = None) -> Block:
+             hints: dict, default_sides: dict | None = None, notch: str | None = None) -> Block:
     """`inner` in a box titled `title`; `pass_edges` continue from inner ports to the box,
     `extra_edges` start on the box itself."""
     default_sides = default_sides or {}
@@ -290,6 +299,9 @@ def _enclose(inner: Block, title: str, role: str, dashed: bool, style: Style, pa
         if (x, y) != end:
             b.wire([(x, y), end])
         b.ports[e] = end + (side,)
+        if e == notch:
+            inward = {"L": (1, 0), "R": (-1, 0), "B": (0, 1), "T": (0, -1)}[side]
+            _notch(b, end, inward, role)
     if extra_edges:
         sides = {e: hints.get(e) or default_sides.get(e, "R") for e in extra_edges}
         _boundary_ports(b, extra_edges, sides, (x0, y0 + (th if top_used else 0), x1, y1 - (0 if top_used else th)),
@@ -327,7 +339,11 @@ def _function(f: Function, style: Style, hints: dict) -> Block:
     if not extra.get("draw_hide_ones"):  # an opaque function's input edges need no names
         label_ports(inner, consumed, style, arg.dims)
     passing = [e for e in f.edges if e in arg.edges]
-    return _enclose(inner, func_title(f), "function", False, style, passing, hidden, hints, _sides(f.edges, hints))
+    # a function whose core edges pass through and whose result depends on their order
+    # (inverse) marks its first core edge, as a variable marks its first slot
+    notch = f.core[0] if len(f.core) >= 2 and not f.spec.symmetric_core and f.core[0] in passing else None
+    return _enclose(inner, func_title(f), "function", False, style, passing, hidden, hints, _sides(f.edges, hints),
+                    notch)
 
 
 def _derivative(d: Derivative, style: Style, hints: dict) -> Block:
@@ -766,12 +782,16 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
         if n.kind == "glyph" and isinstance(n.t, Variable) and len(n.t.edges) >= 2:
             hit = attach.get((u, n.t.edges[0]))
             if hit is not None:
-                (px, py), (ix, iy) = hit
-                s = 0.075
-                b.polygon([(px - iy * s, py + ix * s), (px + iy * s, py - ix * s), (px + ix * s * 1.4, py + iy * s * 1.4)],
-                          role="notch")
+                _notch(b, *hit)
     b.baseline = 0.0
     return b
+
+
+def _notch(b: Block, p, inward, role="notch"):
+    """A small wedge on a glyph's (or box's) boundary at `p`, pointing `inward`: the first slot."""
+    (px, py), (ix, iy), s = p, inward, 0.075
+    b.polygon([(px - iy * s, py + ix * s), (px + iy * s, py - ix * s), (px + ix * s * 1.4, py + iy * s * 1.4)],
+              role="notch" if role == "notch" else role + "_notch")
 
 
 def _note(attach, u, e, p, n):

@@ -54,8 +54,8 @@ def figure(b: Block, style: Style):
                                linestyle="--" if dashed else "-", solid_capstyle="butt", zorder=2, gid=role))
         elif kind == "polygon":
             _, pts, role = it
-            ax.add_patch(Polygon(pts, closed=True, facecolor=colors["variable_edge"], edgecolor="none",
-                                 zorder=5, gid=role))
+            face = colors["function"] if role == "function_notch" else colors["variable_edge"]
+            ax.add_patch(Polygon(pts, closed=True, facecolor=face, edgecolor="none", zorder=5, gid=role))
         elif kind == "text":
             _, x, y, s, role, ha, va, rel, italic = it
             ax.text(x, y, s, ha=ha, va=va, fontsize=fs * rel, fontfamily=style.font_family,

@@ -135,9 +135,15 @@ def _drop_invisible(steps: list, start: int) -> list:
     identity wire became a rename: identities are drawn as plain wires anyway)."""
     out = steps[:start + 1]
     style = Style()
-    prev = build(out[-1].expr, style).items if len(out) > start else None
+
+    def picture(t):  # drawing order (and a wire's direction) may differ with factor order
+        items = [_rounded(it) for it in build(t, style).items]
+        items = [(it[0], min(it[1], it[1][::-1])) + it[2:] if it[0] == "wire" else it for it in items]
+        return sorted(map(repr, items))
+
+    prev = picture(out[-1].expr) if len(out) > start else None
     for s in steps[start + 1:]:
-        items = build(s.expr, style).items
+        items = picture(s.expr)
         if out and len(out) > start and items == prev:
             last = out[-1]
             out[-1] = Step(s.expr, caption_for(last.rules + s.rules) if last.rules else last.caption,
@@ -170,3 +176,11 @@ def steps_block(steps: list, style: Style, title: str | None = None) -> Block:
             out.text(0.05, dy + b.baseline, "=", role="text", ha="left", style=style)
         y = y0 + dy - 0.4
     return out
+
+
+def _rounded(x):
+    if isinstance(x, float):
+        return round(x, 6)
+    if isinstance(x, tuple):
+        return tuple(_rounded(y) for y in x)
+    return x
