@@ -16,6 +16,13 @@ from tensorgrad.numcheck import finite_difference
 rng = np.random.default_rng(7)
 
 
+@pytest.fixture(autouse=True)
+def _no_leftover_assumptions():
+    # declared facts are process-wide: never let one test's facts reach another test
+    yield
+    cf.forget_assumptions()
+
+
 def _sigmoid(x):
     with np.errstate(over="ignore"):
         return np.where(x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x))))
@@ -358,7 +365,7 @@ def test_log_softmax_rule():
 
 
 def test_softmax_cross_entropy_closed_forms():
-    z, y = tg.Variable("z", "i"), tg.Variable("y", "i")
+    z, y = tg.Variable("z", "i"), tg.Variable("y_onehot", "i")
     f = -(y @ tg.log(F.softmax(z, "i")))
     p = F.softmax(z, "i")
     # without the declaration: (Σ y) p - y
@@ -374,7 +381,7 @@ def test_softmax_cross_entropy_closed_forms():
 
 
 def test_sums_to_one_with_batch_edge():
-    Yl = tg.Variable("Yl", n="N", k="K")
+    Yl = tg.Variable("Y_probabilities", n="N", k="K")
     cf.assume_sums_to_one(Yl, "k")
     assert tg.equivalent(tg.sum(Yl, "k"), tg.ones(n="N"))
     with pytest.raises(ValueError, match="'q'"):
@@ -403,7 +410,7 @@ def test_log_product_needs_positivity():
     assert not tg.equivalent(f, tg.log(a) + tg.log(b))  # never silently
     s = tg.log(tg.exp(a) * F.sigmoid(b)).simplify()
     assert tg.equivalent(s, a + tg.log(F.sigmoid(b)))
-    pa, pb = tg.Variable("pa", "i"), tg.Variable("pb", "j")
+    pa, pb = tg.Variable("pos_a", "i"), tg.Variable("pos_b", "j")
     cf.assume_positive(pa, pb)
     outer = tg.log(pa * pb)
     assert tg.equivalent(outer, tg.log(pa) * tg.ones(j="j") + tg.log(pb) * tg.ones(i="i"))
