@@ -170,6 +170,11 @@ def test_no_overlapping_glyphs_or_labels(name):
     assert _overlaps(draw(CORPUS[name])) == []
 
 
+@pytest.mark.parametrize("name", ["chain", "quadratic form", "trace of product", "hessian", "matrix gradient"])
+def test_no_overlaps_with_dimensions_shown(name):
+    assert _overlaps(draw(CORPUS[name], show_dims=True)) == []
+
+
 def test_overlap_check_detects_overlap():
     # the checker itself: two labels placed on top of each other are caught
     fig = draw(tg.Variable("x", "i"))
@@ -324,3 +329,41 @@ def test_function_rename_keeps_batch_edges_apart():
     g = f.rename(i_0="i")
     assert g.edges == ("i",) and g.dims == {"i": "m"}
     assert len(set(g.arg.edges)) == 2 and g.core[0] != "i" and g.arg.dims[g.core[0]] == "n"
+
+
+def _harvest(obj, out, depth=0):
+    """Every tensor reachable from a module-level value (dicts, lists, tuples)."""
+    if isinstance(obj, tg.Tensor):
+        out.append(obj)
+    elif depth < 3 and isinstance(obj, dict):
+        for v in obj.values():
+            _harvest(v, out, depth + 1)
+    elif depth < 3 and isinstance(obj, (list, tuple)):
+        for v in obj:
+            _harvest(v, out, depth + 1)
+
+
+def test_renders_every_expression_of_the_test_suite():
+    # the expressions other test modules build at import time, and the derivatives
+    # of the derivative cases, all draw without raising
+    found = []
+    for name in ("test_derivatives", "test_functions", "test_simplify", "test_regressions", "test_printing"):
+        path = os.path.join(ROOT, "tests", name + ".py")
+        if not os.path.exists(path):
+            continue
+        spec = importlib.util.spec_from_file_location(f"_draw_harvest_{name}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        for value in vars(mod).values():
+            _harvest(value, found)
+        if name == "test_derivatives":
+            for f, v in mod.CASES.values():
+                found.append(tg.derivative(f, v).simplify())
+    assert len(found) > 50
+    seen = set()
+    for t in found:
+        if t in seen:
+            continue
+        seen.add(t)
+        fig = draw(t)
+        assert fig.get_figwidth() > 0.3

@@ -735,7 +735,10 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
                 pts = [p1, p2]
         b.wire(pts)
         if style.show_dims and dims:
-            mid = pts[len(pts) // 2]
+            if len(pts) == 2:
+                mid = ((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2)
+            else:
+                mid = pts[len(pts) // 2]
             b.text(mid[0], mid[1] + 0.05, dims, role="dims", va="bottom", rel=0.7, style=style)
 
     # free-edge stubs
