@@ -610,6 +610,17 @@ def _glyph_size(n: _Node, style: Style):
     raise AssertionError(n.kind)
 
 
+def _cumulate(sizes: dict, gap: float) -> dict:
+    """Centres of grid cells of the given sizes, `gap` apart, the first at 0."""
+    out, pos, prev = {}, 0.0, None
+    for k in sorted(sizes):
+        if prev is not None:
+            pos += sizes[prev] / 2 + gap + sizes[k] / 2
+        out[k] = pos
+        prev = k
+    return out
+
+
 def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
     spine = _spine(net, comp, sides)
     taken = _grid(net, comp, spine)
@@ -644,18 +655,8 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
         cols[n.col] = max(cols.get(n.col, 0), n.w)
         rows[n.row] = max(rows.get(n.row, 0), n.h)
     gap = COL_GAP + (style.text_size("n", 0.75)[0] * 2 if style.show_dims else 0)
-    xs, x = {}, 0.0
-    for c in sorted(cols):
-        if xs:
-            x += cols[prev] / 2 + gap + cols[c] / 2  # noqa: F821 - prev set below
-        xs[c] = x
-        prev = c
-    ys, y = {}, 0.0
-    for r in sorted(rows):
-        if ys:
-            y -= rows[prevr] / 2 + ROW_GAP + rows[r] / 2  # noqa: F821
-        ys[r] = y
-        prevr = r
+    xs = _cumulate(cols, gap)
+    ys = {r: -y for r, y in _cumulate(rows, ROW_GAP).items()}  # rows go down
 
     b = Block()
     attach: dict = {}  # (node, edge) -> (point, inward unit vector)
