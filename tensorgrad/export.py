@@ -1043,8 +1043,9 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
         check.append(f"{p} = {b.asarray(p)}")
         k = len(v.original)
         check.append(f"if {p}.ndim != {k}:")
-        check.append(f"    raise ValueError(f\"variable {vname!r} has {k} edges {v.original} but its value has "
-                     f"{{{p}.ndim}} axes (shape {{tuple({p}.shape)}})\")")
+        # messages as repr'd literals: edge names may hold quotes or braces (e.g. "j'")
+        msg = f"variable {vname!r} has {k} edges {v.original} but its value has "
+        check.append(f"    raise ValueError({msg!r} + str({p}.ndim) + ' axes (shape ' + str(tuple({p}.shape)) + ')')")
         for ax, (edge, d) in enumerate(zip(v.original, v._dimt)):
             if d not in em.dimname:
                 em.dimname[d] = em.fresh(d)
@@ -1054,8 +1055,9 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
             else:
                 n = em.dimname[d]
                 check.append(f"if {p}.shape[{ax}] != {n}:")
-                check.append(f"    raise ValueError(f\"dimension {d!r} bound to two sizes: {{{n}}} "
-                             f"({em.first[d]}) and {{{p}.shape[{ax}]}} (edge {edge!r} of variable {vname!r})\")")
+                head, mid = f"dimension {d!r} bound to two sizes: ", f" ({em.first[d]}) and "
+                tail = f" (edge {edge!r} of variable {vname!r})"
+                check.append(f"    raise ValueError({head!r} + str({n}) + {mid!r} + str({p}.shape[{ax}]) + {tail!r})")
     kwonly = []
     for d in sorted(dims - set(em.dimname)):
         em.dimname[d] = em.fresh(d)

@@ -70,3 +70,19 @@ def test_det_of_scaled_batched_matrix_keeps_batch_edge():
     xv = np.random.default_rng(2).normal(size=(2, 2, 3))
     expected = np.linalg.det(np.moveaxis(-2 * xv, 2, 0))
     assert np.allclose(tg.evaluate(s, {X: xv}), expected)
+
+
+def test_exported_code_compiles_with_quote_in_edge_name():
+    # the input checks wrote edge tuples such as ("j'",) inside a double-quoted
+    # f-string: a SyntaxError in the generated source
+    y = tg.Variable("y", **{"j'": "m"})
+    A = tg.Variable("A", **{"a'": "m", "b{": "m"})
+    f = tg.compile(tg.sum(y) * A)
+    yv, av = np.arange(2.0), np.ones((2, 2))
+    assert np.allclose(f(av, yv), yv.sum() * av)
+    try:
+        f(np.ones((3, 3)), yv)
+    except ValueError as exc:
+        assert "j'" in str(exc) and "'m'" in str(exc)
+    else:
+        raise AssertionError("mismatched sizes were accepted")
