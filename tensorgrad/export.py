@@ -643,7 +643,9 @@ class _Emitter:
             code = _linear(parts)
             scalar = all(v.scalar for v, _, _ in vals)
             if len(vals) == 1 and vals[0][2] == 1:
-                return _Val(vals[0][0].code, out_axes, n_out, scalar=scalar, name=vals[0][0].name)
+                # the term as it is: its own axes (out_axes renumbers them, losing a transpose)
+                (v, ax, _), = vals
+                return _Val(v.code, ax, v.ndim, scalar=scalar, name=v.name)
             if scalar:
                 return _Val(f"({code})", out_axes, 0, scalar=True, name=False)
             return _Val(self.let("total", code), out_axes, n_out)

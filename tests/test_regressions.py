@@ -86,3 +86,13 @@ def test_exported_code_compiles_with_quote_in_edge_name():
         assert "j'" in str(exc) and "'m'" in str(exc)
     else:
         raise AssertionError("mismatched sizes were accepted")
+
+
+def test_exported_sum_of_one_transposed_term_keeps_the_transpose():
+    # x.T + 0: with the zero term dropped, the lone term was returned with its axes
+    # renumbered in order, silently giving x instead of x.T
+    x = tg.Variable("x", i="m", j="m")
+    s = tg.Sum([x.rename(i="j", j="i"), tg.Zero(("j", "i"), ("m", "m"))], (1, 1), ("i", "j"))
+    xv = np.arange(4.0).reshape(2, 2)
+    assert np.allclose(tg.compile(s)(xv), xv.T)
+    assert np.allclose(tg.evaluate(s, {x: xv}), xv.T)
