@@ -40,6 +40,7 @@ from typing import Mapping
 
 import opt_einsum
 
+from .evaluate import edge_classes
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
 
 DEFAULT_SIZE = 1000
@@ -103,7 +104,8 @@ class _Val:
 
     @property
     def dense(self):
-        return sorted(a for a in self.axes if a is not None) == list(range(self.ndim))
+        """One axis per edge: no broadcast and no diagonal."""
+        return sorted(a for a in self.axes if a is not None) == list(range(self.ndim)) == list(range(len(self.axes)))
 
 
 # ---------------------------------------------------------------------------
@@ -115,7 +117,8 @@ class _Backend:
     header = "import numpy as np"
 
     def asarray(self, v):
-        return f"np.asarray({v})"
+        # integers and booleans become floats (results are written into arrays of this type)
+        return f"np.asarray({v}, dtype=np.result_type({v}, 1.0))"
 
     def transpose(self, code, perm):
         if list(perm) == [1, 0]:
@@ -323,22 +326,17 @@ class _Emitter:
 
     # -- products -----------------------------------------------------------
     def network(self, p: Product) -> _Net:
-        parent: dict = {}
-
-        def find(e):
-            while parent.setdefault(e, e) != e:
-                e = parent[e]
-            return e
-        weight, dim_of, ops = [], {}, []
+        """Edges joined by copy tensors, or lying on one compact axis of an operand
+        (a diagonal value), share one index class (evaluate.edge_classes, as in
+        evaluate.einsum_plan)."""
+        weight, dim_of, ops, joins = [], {}, [], []
         for f in p.factors:
             for e, d in zip(f.edges, f._dimt):
-                find(e)
                 dim_of[e] = d
             if isinstance(f, Delta):
                 if not f.edges:
                     weight.append(self.size(f.dim))
-                for e in f.edges[1:]:
-                    parent[find(e)] = find(f.edges[0])
+                joins.append(f.edges)
                 continue
             v = self.emit(f)
             if v.scalar or v.ndim == 0:
@@ -348,10 +346,9 @@ class _Emitter:
                     weight.append(v.code)
                     continue
             groups = [[f.edges[j] for j, a in enumerate(v.axes) if a == k] for k in range(v.ndim)]
-            for g in groups:
-                for e in g[1:]:
-                    parent[find(e)] = find(g[0])
+            joins.extend(groups)
             ops.append((v.code, groups))
+        find = edge_classes(joins)
         ops = [(code, tuple(find(g[0]) for g in groups)) for code, groups in ops]
         dim_of = {find(e): d for e, d in dim_of.items()}
         carried = {c for _, cs in ops for c in cs}
@@ -525,12 +522,10 @@ class _Emitter:
         if len(vecs) != len(cur) - 2 or any(ls not in ("", c) for code, ls in cur if len(ls) != 2):
             return None
         coef = self.let("coef", " * ".join(([weight] if weight else []) + vecs))
-        got = l1.replace(c, "") + l2.replace(c, "")
         sc = "[:, None]" if pos == 0 else ""
         def gram_of(m):
             return f"{m}.T @ {m}" if pos == 0 else f"{m} @ {m}.T"
-        if got != out_l:  # the Gram matrix is symmetric: only the names differ
-            pass
+        # X^T diag(c) X is symmetric, so the order of the two output letters does not matter
         out = self.fresh(name)
         xs = self.fresh(f"{x}_scaled" if x.isidentifier() else "scaled")
         other = f"{x}.T @ ({x} * {coef}{sc})" if pos == 0 else f"({x} * {coef}) @ {x}.T"
@@ -842,7 +837,7 @@ class _Emitter:
             carried = [a for a in v.axes if a is not None]
             if len(set(carried)) == len(carried):
                 return _Val(self.let(name, self.call(f, v.code, ())), v.axes, v.ndim)
-            x = self.densify(v, list(range(len(f.arg.edges))) if False else v.axes, dims, keep_broadcast=False)
+            x = self.densify(v, v.axes, dims)
             return _Val(self.let(name, self.call(f, x, ())), range(len(f.edges)), len(f.edges))
         x = self.densify(v, v.axes, dims) if not v.dense else self.aligned(
             v.code, "".join(_LETTERS[a] for a in range(v.ndim)), "".join(_LETTERS[a] for a in v.axes))
@@ -1066,8 +1061,8 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
         kwonly.append(em.dimname[d])
     if variables:
         em.dtype = f"{em.params[sorted(variables)[0]]}.dtype"
-    elif backend == "torch":
-        em.dtype = "torch.float64"
+    else:  # no variable to take a type from: the backend's float
+        em.dtype = "torch.float64" if backend == "torch" else "float"
     results = {}
     for key, t in outs.items():
         v = em.emit(t)

@@ -396,3 +396,20 @@ def test_long_expressions_keep_the_whole_header():
     src = to_code(h)
     header = "".join(line[6:].strip() for line in src.splitlines() if line.startswith("    # ") and "edges" not in line)
     assert header.replace(" ", "") == str(h).replace(" ", "")
+
+
+def test_integer_inputs_and_constant_outputs_are_floats():
+    # a diagonal is added into an accumulator: it must not have an integer type
+    h = tg.hessian(tg.sum(tg.exp(x)) + (x @ x), x).simplify()
+    _close(tg_compile(h)(np.arange(5)), np.diag(np.exp(np.arange(5.0))) + 2 * np.eye(5))
+    expr = F.det(tg.delta("n", "i", "j") + tg.sum(tg.ones(i="n", j="n") * 2, "i") * tg.ones(i="n"))
+    fn = tg_compile(expr)
+    ones = np.ones((4, 4))
+    _close(fn(n=4), np.linalg.det(np.eye(4) + 8 * ones))
+
+
+def test_broadcast_argument_of_a_function_along_an_edge():
+    # softmax of a tensor constant along one edge: the argument is materialised first
+    expr = F.softmax(x.rename(j="i") * tg.ones(j="n"), "j")
+    xn = RNG.normal(size=5)
+    _close(tg_compile(expr)(xn), np.full((5, 5), 0.2))
