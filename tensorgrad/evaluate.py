@@ -164,6 +164,28 @@ def _contraction(spec: str, shapes: tuple):
     return opt_einsum.contract_expression(spec, *shapes, optimize="auto")
 
 
+def edge_classes(groups):
+    """Union-find over edge names: every group (e.g. the edges of one copy tensor)
+    becomes one class. Returns `find(edge) -> class root` (an edge in no group is
+    its own class). Shared by `einsum_plan` and the code exporter.
+
+    >>> find = edge_classes([("a", "b"), ("b", "c")])
+    >>> find("c") == find("a") != find("d")
+    True
+    """
+    parent: dict = {}
+
+    def find(e):
+        while parent.setdefault(e, e) != e:
+            e = parent[e]
+        return e
+    for g in groups:
+        g = tuple(g)
+        for e in g[1:]:
+            parent[find(e)] = find(g[0])
+    return find
+
+
 def einsum_plan(p: Product, sizes: Mapping):
     """(einsum spec, operand factors, post-processing) for a product.
 
@@ -171,22 +193,13 @@ def einsum_plan(p: Product, sizes: Mapping):
     per distinct class of free edges; `post` then multiplies by the dimension of
     closed copy-tensor loops, broadcasts indices no operand carries, places
     repeated indices on a diagonal, and orders axes as `p.edges`."""
-    parent: dict = {}
-
-    def find(e):
-        while parent.setdefault(e, e) != e:
-            e = parent[e]
-        return e
-
     deltas = [f for f in p.factors if isinstance(f, Delta)]
     operands = [f for f in p.factors if not isinstance(f, Delta)]
+    find = edge_classes(d.edges for d in deltas)
     loops = 1
     for d in deltas:
         if not d.edges:
             loops *= sizes[d.dim]
-            continue
-        for e in d.edges[1:]:
-            parent[find(e)] = find(d.edges[0])
     classes: dict = {}
     for f in p.factors:
         for e in f.edges:
