@@ -56,18 +56,6 @@ LABEL = {"lsq": "lsq (1000)", "quad": "quad (1000)", "logreg": "logreg (2000×50
 WRT = {"lsq": "x", "quad": "x", "logreg": "w", "mf": "U", "logdet_grad": "X", "logdet_hess": "X", "softmax_ce": "z"}
 
 
-def timeit(fn, min_time=0.4, min_reps=7, max_reps=200) -> float:
-    """Median wall time in ms of fn() over repeats (after two warm-up calls)."""
-    fn()
-    fn()
-    times, start = [], time.perf_counter()
-    while len(times) < min_reps or (time.perf_counter() - start < min_time and len(times) < max_reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
-
-
 def timepair(fa, fb, min_time=0.6, min_reps=15, max_reps=400) -> tuple:
     """Medians (ms) of fa() and fb() timed alternately, so that load from other
     processes on the machine hits both alike."""

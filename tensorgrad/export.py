@@ -542,8 +542,10 @@ class _Emitter:
         return out
 
     def _tname(self, a, b):
-        parts = [c for c in (a, b) if c in self.params.values()]
-        return "_".join(parts) if len(parts) == 2 else "t"
+        """A name for the contraction of a and b from theirs: `X_w`, `sigmoid_pow`."""
+        parts = [re.sub(r"_\d+$", "", c) for c in (a, b) if c.isidentifier()]
+        parts = [c for c in parts if c not in ("t", "prod")]
+        return "_".join(dict.fromkeys(parts))[:24] or "t"
 
     def aligned(self, code, ls, target):
         """`code` (axes `ls`) transposed and indexed with None to broadcast against `target`."""
@@ -802,18 +804,24 @@ class _Emitter:
                 if j not in skip:
                     ops.append((code, tuple(m.get(c, ("private", k, c)) for c in cs)))
             iface = {c for _, cs in ops for c in cs if c in common_classes}
-            if interface is None:
-                interface = iface
-            elif iface != interface:
-                return None
-            rests.append((ops, net.weight, w, {m.get(c, ("private", k, c)): d for c, d in net.dim_of.items()}))
+            interface = iface if interface is None else interface | iface
+            rests.append((ops, net.weight, w, {m.get(c, ("private", k, c)): d for c, d in net.dim_of.items()}, iface))
         order = list(dict.fromkeys([c for c in net0.free.values() if c in interface]
                                    + [c for i in common for c in net0.ops[i][1] if c in interface]))
+        # the coefficient spans every term's interface (each term broadcast over the rest):
+        # worth it only while it is no larger than an operand it multiplies
+        size = lambda cs: math.prod(self.typical(net0.dim_of[c]) for c in cs)  # noqa: E731
+        if size(order) > max(size(net0.ops[i][1]) for i in common):
+            return None
+        letters = {c: _LETTERS[k] for k, c in enumerate(order)}
+        target = "".join(letters[c] for c in order)
         parts = []
-        for ops, weight, w, dim_of in rests:
+        for ops, weight, w, dim_of, iface in rests:
             wt = " * ".join(weight) if weight else None
+            own = [c for c in order if c in iface]
             if ops:
-                parts.append((self.contract(ops, order, dim_of, wt, "r"), w))
+                code = self.contract(ops, own, dim_of, wt, "r")
+                parts.append((self.aligned(code, "".join(letters[c] for c in own), target), w))
             else:
                 parts.append((wt or "1.0", w))
         coef = self.let("coef", _linear(parts))
@@ -1116,5 +1124,7 @@ def compile(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
         exec(builtins.compile(src, f"<tensorgrad.to_code {name}>", "exec"), namespace)
         fn = namespace[name]
         fn.__source__ = src
+        if len(_CACHE) >= 512:  # a bound, for programs that generate many expressions
+            _CACHE.clear()
         _CACHE[key] = fn
     return fn
