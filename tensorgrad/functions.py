@@ -163,8 +163,12 @@ def _sign_scalar(x):
     return float((x > 0) - (x < 0))
 
 
-tanh = elementwise("tanh", lambda n: Sum((ones_like(n), Function("pow", n, (), (2,))), (1, -1)),
+# tanh' = 1 - tanh² = cosh⁻²: ONE factor rather than a sum, so that the derivative of a
+# depth-L tanh network stays one term per path instead of expanding into 2^L terms
+tanh = elementwise("tanh", lambda n: Function("pow", Function("cosh", n.arg), (), (-2,)),
                    lambda xp, x: xp.tanh(x), "xp.tanh({x})", math.tanh)
+cosh = elementwise("cosh", lambda n: Function("sinh", n.arg), lambda xp, x: xp.cosh(x), "xp.cosh({x})", math.cosh)
+sinh = elementwise("sinh", lambda n: Function("cosh", n.arg), lambda xp, x: xp.sinh(x), "xp.sinh({x})", math.sinh)
 # σ'(x) = σ(x) σ(-x) = σ(1 - σ), kept as ONE product so that Hessians stay one term
 sigmoid = elementwise("sigmoid", lambda n: hadamard(n, _negated(n)), _sigmoid_numeric,
                       "xp.exp(-xp.logaddexp(0.0, -{x}))", _sigmoid_scalar,

@@ -44,6 +44,8 @@ REFERENCE = {
     "log": lambda x, p: np.log(x),
     "pow": lambda x, p: np.power(x, p[0]),
     "tanh": lambda x, p: np.tanh(x),
+    "cosh": lambda x, p: np.cosh(x),
+    "sinh": lambda x, p: np.sinh(x),
     "sigmoid": lambda x, p: _sigmoid(x),
     "softplus": lambda x, p: np.log1p(np.exp(x)),
     "step": lambda x, p: np.where(x > 0, 1.0, 0.0),
