@@ -157,14 +157,20 @@ def main(argv=None):
     print("\n## Growth: gradient of a depth-L tanh network wrt its first weight\n")
     print("| L | median ms | nodes | exponent vs previous |")
     print("|---:|---:|---:|---:|")
-    prev = None
+    prev, points = None, []
     L = 1
     while L <= args.max_depth:
         sec, out = timed(lambda: tanh_net(L), max(1, min(args.repeat, 3 if L >= 16 else args.repeat)))
         exp_ = "" if prev is None else f"{math.log(sec / prev[1]) / math.log(L / prev[0]):.2f}"
         print(f"| {L} | {1e3 * sec:.1f} | {out.size()} | {exp_} |")
         prev = (L, sec)
+        points.append((math.log(L), math.log(sec)))
         L *= 2
+    if len(points) > 1:
+        mx = statistics.fmean(p for p, _ in points)
+        my = statistics.fmean(q for _, q in points)
+        slope = sum((p - mx) * (q - my) for p, q in points) / sum((p - mx) ** 2 for p, _ in points)
+        print(f"\nleast-squares growth exponent over L = 1..{args.max_depth}: {slope:.2f} (target <= 1.5)")
 
     sec, out = timed(fourth_derivative, max(1, args.repeat // 2))
     print(f"\n4th derivative of exp(-xᵀx): {sec:.3f} s, {terms(out)} terms, {out.size()} nodes")

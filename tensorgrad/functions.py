@@ -178,7 +178,7 @@ softplus = elementwise("softplus", lambda n: Function("sigmoid", n.arg), lambda 
 step = elementwise("step", _zero_prime, lambda xp, x: (x > 0) * 1.0, "({x} > 0) * 1.0",
                    lambda x: float(x > 0), domain="nonzero", description="Heaviside step, step(0) = 0")
 relu = elementwise("relu", lambda n: Function("step", n.arg), lambda xp, x: xp.maximum(x, 0.0) * 1.0,
-                   "xp.maximum({x}, 0.0)", lambda x: max(x, 0.0), domain="nonzero")
+                   "{x} * ({x} > 0)", lambda x: max(x, 0.0), domain="nonzero")
 sign = elementwise("sign", _zero_prime, lambda xp, x: xp.sign(x) * 1.0, "xp.sign({x})", _sign_scalar,
                    domain="nonzero")
 abs = elementwise("abs", lambda n: Function("sign", n.arg), lambda xp, x: xp.abs(x) * 1.0, "xp.abs({x})",
