@@ -205,16 +205,55 @@ def det_of_product(f: Function):
 
 def det_lemma(f: Function):
     # det(δ + w u vᵀ) -> 1 + w vᵀu  (the matrix determinant lemma)
-    if not (_is(f, "det") and isinstance(f.arg, Sum) and len(f.arg.terms) == 2 and not f.edges):
+    found = _identity_plus_rank_one(f) if _is(f, "det") else None
+    if found is not None:
+        w, u, v = found
+        a, b = f.core
+        return Sum((ONE, Product((u, v.rename({b: a})))), (1, w))
+
+
+def _identity_plus_rank_one(f: Function):
+    """(w, u, v) when f's argument is δ + w u vᵀ over its two core edges (no batch edges)."""
+    if not (isinstance(f.arg, Sum) and len(f.arg.terms) == 2 and set(f.arg.edges) == set(f.core)):
         return None
     a, b = f.core
-    for (d, wd), (r, wr) in (tuple(zip(f.arg.terms, f.arg.weights)), tuple(zip(f.arg.terms, f.arg.weights))[::-1]):
+    pairs = tuple(zip(f.arg.terms, f.arg.weights))
+    for (d, wd), (r, wr) in (pairs, pairs[::-1]):
         if isinstance(d, Delta) and set(d.edges) == {a, b} and wd == 1:
             found = _rank_one(r, a, b)
             if found is not None:
                 w, u, v = found
-                return Sum((ONE, Product((u, v.rename({b: a})))), (1, w * wr))
+                return w * wr, u, v
     return None
+
+
+def logdet_lemma(f: Function):
+    # logdet(δ + w u vᵀ) -> log(1 + w vᵀu), or log|1 + w vᵀu| unless v = u, w > 0 makes it positive
+    if not _is(f, "logdet"):
+        return None
+    found = _identity_plus_rank_one(f)
+    if found is None:
+        return None
+    w, u, v = found
+    a, b = f.core
+    vu = v.rename({b: a})
+    s = Sum((ONE, Product((u, vu))), (1, w))
+    positive = not isinstance(w, complex) and w > 0 and isomorphic(u, vu)
+    return Function("log", s if positive else Function("abs", s))
+
+
+def sherman_morrison(f: Function):
+    # inverse(δ + w u vᵀ) -> δ - w v uᵀ / (1 + w vᵀu)   (inverse is X⁻ᵀ, hence v uᵀ)
+    if not _is(f, "inverse"):
+        return None
+    found = _identity_plus_rank_one(f)
+    if found is None:
+        return None
+    w, u, v = found
+    a, b = f.core
+    s = Sum((ONE, Product((u, v.rename({b: a})))), (1, w))
+    outer = Product((v.rename({b: a}), u.rename({a: b}), Function("pow", s, (), (-1,))), (a, b))
+    return Sum((Delta(f.arg.dims[a], a, b), outer), (1, -w), (a, b))
 
 
 def log_of_det(f: Function):
@@ -345,8 +384,8 @@ def sum_to_one(p: Product):
 
 
 FUNCTION_RULES = [inverse_of_inverse, det_of_transpose, det_of_inverse, det_of_identity, det_of_scaled,
-                  det_of_product, det_lemma, log_of_det, log_of_softmax, log_one_plus_exp,
-                  log_of_positive_product, log_of_positive_power]
+                  det_of_product, det_lemma, logdet_lemma, sherman_morrison, log_of_det, log_of_softmax,
+                  log_one_plus_exp, log_of_positive_product, log_of_positive_power]
 PRODUCT_RULES = [inverse_cancel, sum_to_one]
 
 register_rules(Function, FUNCTION_RULES)
@@ -361,6 +400,7 @@ register_rules(Product, PRODUCT_RULES)
 # *before* the chain rule (they then also hold for every higher derivative).
 PREPARE = {
     "det": [det_of_identity, det_lemma],
+    "logdet": [det_of_identity, logdet_lemma],
     "log": [log_of_det, log_of_softmax, log_one_plus_exp],
 }
 

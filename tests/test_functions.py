@@ -358,6 +358,34 @@ def test_det_lemma_general_rank_one():
     assert np.isclose(tg.evaluate(f, vals), np.linalg.det(np.eye(4) - 3 * np.outer(vals[u], vals[w])))
 
 
+def test_logdet_lemma():
+    v, u = tg.Variable("v", i="n"), tg.Variable("u", i="n")
+    I = tg.delta("n", "i", "j")
+    f = F.logdet(I + v @ v.rename(i="j"))
+    assert tg.equivalent(f, tg.log(1 + v @ v))  # positive: no abs needed
+    vals = {v: rng.normal(size=4), u: rng.normal(size=4)}
+    H = tg.hessian(f, v).simplify()
+    assert "logdet" not in str(H) and "inverse" not in str(H)
+    V = vals[v]
+    s = 1 + V @ V
+    assert np.allclose(tg.evaluate(H, vals), 2 * np.eye(4) / s - 4 * np.outer(V, V) / s ** 2)
+    g = F.logdet(I - 2 * (u @ v.rename(i="j")))  # may be negative inside: log|.|
+    assert tg.equivalent(g, tg.log(F.abs(1 - 2 * (u @ v))))
+    M = np.eye(4) - 2 * np.outer(vals[u], V)
+    assert np.isclose(tg.evaluate(g.simplify(), vals), np.linalg.slogdet(M)[1])
+
+
+def test_sherman_morrison():
+    u, v = tg.Variable("u", i="n"), tg.Variable("v", i="n")
+    f = F.inverse(tg.delta("n", "i", "j") + 0.5 * (u @ v.rename(i="j")))
+    s = f.simplify()
+    assert "inverse" not in str(s)
+    vals = {u: rng.normal(size=4), v: rng.normal(size=4)}
+    M = np.eye(4) + 0.5 * np.outer(vals[u], vals[v])
+    assert np.allclose(tg.evaluate(s, vals), np.linalg.inv(M).T)
+    assert np.allclose(tg.evaluate(f, vals), np.linalg.inv(M).T)
+
+
 def test_log_softmax_rule():
     z = tg.Variable("z", "i", "b")
     f = tg.log(F.softmax(z, "i"))
