@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import math
 
-from .derivative import RULES as _DIFF_RULES
-from .derivative import _diff
 from .canonical import isomorphic
+from .derivative import register_function_rewrite
 from .expr import ONE, Delta, Function, Product, Sum, Tensor, Variable, Zero, fresh_name, number, scale
 from .rewrite import with_edge_order
 from .simplify import components, register_rules, simplify
@@ -419,14 +418,4 @@ def prepare(f: Function) -> Tensor:
     return f
 
 
-_plain_function_rule = _DIFF_RULES[Function]
-
-
-def _d_function(f: Function, x, new, memo):
-    g = prepare(f)
-    if g is not f:
-        return _diff(g, x, new, memo)
-    return _plain_function_rule(f, x, new, memo)
-
-
-_DIFF_RULES[Function] = _d_function
+register_function_rewrite(prepare)

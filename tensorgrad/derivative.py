@@ -119,7 +119,22 @@ def _d_product(p: Product, x, new, memo):
     return terms[0] if len(terms) == 1 else Sum(terms)
 
 
+# Rewrites tried on a function node before the chain rule (e.g. the determinant
+# lemma det(I + u vᵀ) -> 1 + vᵀu), so every derivative order gets the smaller form.
+# Each takes the node and returns an equal expression, or the node itself.
+FUNCTION_REWRITES: list = []
+
+
+def register_function_rewrite(rewrite) -> None:
+    if rewrite not in FUNCTION_REWRITES:
+        FUNCTION_REWRITES.append(rewrite)
+
+
 def _d_function(f: Function, x, new, memo):
+    for rewrite in FUNCTION_REWRITES:
+        g = rewrite(f)
+        if g is not f:
+            return _diff(g, x, new, memo)
     # chain rule: J[f.edges, u'] contracted with du/dx[u', new], u' fresh names for u's edges
     u = f.arg
     taken = set(f.edges) | set(new) | set(u.edges)
