@@ -216,7 +216,7 @@ def finite_difference_check(inner, x, result, shapes: dict, seed: int = 0, h: fl
 
 def _run_derivative(args, out) -> int:
     import tensorgrad as tg
-    from .notation.printing import to_index, to_latex, to_matrix
+    from .notation.printing import kron_convention, kron_edges, to_index, to_latex, to_matrix, to_notation_ast
 
     shapes = parse_shapes(args.shapes)
     f, x, inner, result, inferred = _derive(args.command, args.expression, args.wrt, shapes, not args.no_simplify)
@@ -230,6 +230,11 @@ def _run_derivative(args, out) -> int:
 
     fs = f.simplify() if not args.no_simplify else f
     shape_text = ", ".join(f"{n}: {_describe_shape(d)}" for n, d in inferred.items())
+    try:  # without a matrix reading, show() already prints index notation
+        ast_text = str(to_notation_ast(result, rows, cols))
+        has_matrix = True
+    except ValueError:
+        ast_text, has_matrix = "", False
     if args.latex:
         print(f"f = {show(fs)}", file=out)
         print(f"{_latex_symbol(args.command, args.wrt)} = {show(result, rows, cols)}", file=out)
@@ -237,7 +242,9 @@ def _run_derivative(args, out) -> int:
         print(f"f = {show(fs)}", file=out)
         print(f"shapes: {shape_text}", file=out)
         print(f"{_symbol(args.command, args.wrt)} = {show(result, rows, cols)}", file=out)
-    if args.index:
+    if "kron(" in ast_text:  # P ⊗ Q depends on how 4-tensors are flattened: say how
+        print(f"({kron_convention(kron_edges(result))})", file=out)
+    if args.index and has_matrix:
         print(to_index(result), file=out)
     if args.code:
         print(_to_code()(result, backend=args.code, name=f"{args.command}_{args.wrt}"), file=out)

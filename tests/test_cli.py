@@ -185,3 +185,22 @@ def test_check_catches_a_wrong_derivative():
     assert rel < 1e-6 and n == sizes["n"]
     err, rel, n, sizes = finite_difference_check(f, x, wrong, infer_shapes(text))
     assert rel > 1e-3
+
+
+def test_index_line_printed_once_when_there_is_no_matrix_reading():
+    rc, out, err = run("hessian", "log(det(X))", "--wrt", "X", "--index")
+    assert rc == 0, err
+    assert out.count("T[i,j,i',j'] =") == 1
+    assert "∇²_X f = T[i,j,i',j'] = " in out
+
+
+def test_kronecker_hessian_states_its_convention_and_checks():
+    rc, out, err = run("hessian", "norm2(T - U*V')^2", "--wrt", "U", "--check", "--index")
+    assert rc == 0, err
+    assert "∇²_U f = 2I ⊗ Vᵀ V" in out
+    assert "row-major" in out and "kron(P, Q)" in out
+    assert out.count("\nT[i,j,i',j'] = ") == 1  # --index adds index notation once
+    assert "OK" in out
+    rc, out, err = run("jacobian", "A*X*B", "--wrt", "X", "--latex")
+    assert rc == 0, err
+    assert r"A \otimes B^{\top}" in out

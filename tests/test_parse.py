@@ -1,5 +1,7 @@
 """Tests of the matrix-notation parser: tokens, AST, shape inference, built tensors."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -540,3 +542,34 @@ def test_constant_folding():
         parse("x/0")
     with pytest.raises(ValueError, match="math domain|log"):
         parse("log(-1)*x")
+
+
+def test_kronecker_product_parses_to_a_row_major_4_tensor():
+    shapes = {"A": ("m", "n"), "B": ("p", "q")}
+    for text in ("A ⊗ B", "kron(A, B)"):
+        t = parse(text, shapes)
+        assert t.edges == ("i", "j", "i'", "j'")
+        assert t.dims == {"i": "m", "j": "p", "i'": "n", "j'": "q"}
+        rng = np.random.default_rng(0)
+        A, B = rng.standard_normal((2, 3)), rng.standard_normal((4, 5))
+        got = np.asarray(tg.evaluate(t, {"A": A, "B": B}, edges=t.edges))
+        np.testing.assert_allclose(got.reshape(8, 15), np.kron(A, B))
+    # ⊗ binds looser than products, tighter than sums; it can be scaled and added
+    rng = np.random.default_rng(1)
+    A, B, C = (rng.standard_normal((3, 3)) for _ in range(3))
+    t = parse("2A B ⊗ C - C ⊗ A/3", {"A": ("n", "n"), "B": ("n", "n"), "C": ("n", "n")})
+    got = np.asarray(tg.evaluate(t, {"A": A, "B": B, "C": C}, edges=("i", "j", "i'", "j'")))
+    np.testing.assert_allclose(got.reshape(9, 9), np.kron(2 * A @ B, C) - np.kron(C, A / 3), atol=1e-12)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("kron(A, x)", "takes two matrices"),
+    ("(A ⊗ B)*C", "can only be scaled"),
+    ("A ⊗ B + C", "can only be scaled"),
+    ("tr(A ⊗ B)", "can only be scaled"),
+    ("(A ⊗ B)'", "can only be scaled"),
+    ("kron(A)", "takes 2 arguments"),
+])
+def test_kronecker_errors(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse(text)

@@ -252,3 +252,87 @@ def test_no_simplify_option_and_ast():
     assert str(ast) == "A*x"
     with pytest.raises(ValueError, match="no matrix reading"):
         to_notation_ast(derivatives("A*x", "A")[1])
+
+
+# Kronecker products: (f text, wrt, expected ⊗ text, P, Q) with P, Q numpy closed forms
+# of the values; the 4-tensor reshaped row-major to (i j)×(i' j') must equal np.kron(P, Q).
+KRON_TABLE = [
+    ("norm2(T - U*V')^2", "U", "2I ⊗ Vᵀ V", lambda v: 2 * np.eye(v["U"].shape[0]), lambda v: v["V"].T @ v["V"]),
+    ("X", "X", "I ⊗ I", lambda v: np.eye(v["X"].shape[0]), lambda v: np.eye(v["X"].shape[1])),
+    ("-X", "X", "−I ⊗ I", lambda v: -np.eye(v["X"].shape[0]), lambda v: np.eye(v["X"].shape[1])),
+    ("A*X*B", "X", "A ⊗ Bᵀ", lambda v: v["A"], lambda v: v["B"].T),
+    ("X*B/2", "X", "I/2 ⊗ Bᵀ", lambda v: np.eye(v["X"].shape[0]) / 2, lambda v: v["B"].T),
+]
+
+
+def _kron_case(text, wrt, hessian):
+    shapes = infer_shapes(text)
+    vs = variables(text)
+    f = parse(text)
+    t = (tg.hessian(f, vs[wrt]) if hessian else tg.derivative(f, vs[wrt])).simplify()
+    sizes = {d: 2 + k for k, d in enumerate(sorted({d for ds in shapes.values() for d in ds}))}
+    rng = np.random.default_rng(3)
+    values = {n: rng.standard_normal([sizes[d] for d in ds]) for n, ds in shapes.items()}
+    return shapes, t, values, sizes
+
+
+@pytest.mark.parametrize("text, wrt, expected, P, Q", KRON_TABLE, ids=[t for t, *_ in KRON_TABLE])
+def test_kron_printing_matches_np_kron(text, wrt, expected, P, Q):
+    shapes, t, values, sizes = _kron_case(text, wrt, hessian=not parse(text).edges)
+    assert set(t.edges) == {"i", "j", "i'", "j'"}
+    assert to_matrix(t) == expected
+    assert r"\otimes" in to_latex(t)
+    got = np.asarray(tg.evaluate(t, values, edges=("i", "j", "i'", "j'"), dims=sizes))
+    m, n = got.shape[0] * got.shape[1], got.shape[2] * got.shape[3]
+    np.testing.assert_allclose(got.reshape(m, n), np.kron(P(values), Q(values)), atol=1e-12)
+    # round trip: the printed text parses back to the same tensor (the size of an
+    # identity is not written, so compare values with every dimension bound)
+    back = parse(expected, shapes)
+    assert set(back.edges) == set(t.edges)
+    bsizes = dict(sizes, **{d: sizes[t.dims[e]] for e, d in back.dims.items() if d not in sizes})
+    np.testing.assert_allclose(np.asarray(tg.evaluate(back, values, edges=("i", "j", "i'", "j'"), dims=bsizes)), got, atol=1e-12)
+
+
+def test_kron_sum_and_round_trip_symbolic():
+    text = "tr(X'*A*X)"
+    shapes = infer_shapes(text)
+    t = tg.hessian(parse(text), variables(text)["X"]).simplify()
+    printed = to_matrix(t)
+    assert printed == "Aᵀ ⊗ I + A ⊗ I"
+    assert to_latex(t) == r"A^{\top} \otimes I + A \otimes I"
+    back = parse(printed, shapes)
+    # the identity's size is not written; fix it to X's column dimension
+    got_dims = dict(back.dims)
+    assert got_dims["i"] == shapes["X"][0] and got_dims["i'"] == shapes["X"][0]
+    _, _, values, sizes = _kron_case(text, "X", hessian=True)
+    want = np.asarray(tg.evaluate(t, values, edges=("i", "j", "i'", "j'"), dims=sizes))
+    bsizes = dict(sizes, **{d: sizes[shapes["X"][1]] for d in got_dims.values() if d not in sizes})
+    np.testing.assert_allclose(np.asarray(tg.evaluate(back, values, edges=("i", "j", "i'", "j'"), dims=bsizes)), want, atol=1e-12)
+    A = values["A"]
+    nX = values["X"].shape[1]
+    np.testing.assert_allclose(want.reshape(A.shape[0] * nX, -1), np.kron(A + A.T, np.eye(nX)), atol=1e-12)
+
+
+def test_kron_round_trip_equivalent_when_dimensions_are_written():
+    # no identity: every dimension is known, so the round trip is exact
+    text = "A*X*B"
+    shapes = infer_shapes(text)
+    t = tg.derivative(parse(text), variables(text)["X"]).simplify()
+    assert tg.equivalent(parse(to_matrix(t), shapes), t)
+    assert tg.equivalent(parse("kron(A, B')", shapes), t)
+
+
+def test_not_kronecker_stays_index_notation():
+    # the Hessian of log det X pairs (i, j') and (i', j): not a Kronecker product
+    X = tg.Variable("X", i="n", j="n")
+    out = to_matrix(tg.hessian(tg.logdet(X), X))
+    assert "⊗" not in out and out.startswith("T[i,j,i',j'] = ")
+    # an outer product of matrices pairs (i, j) with (i', j'): vec(A) vec(B)ᵀ, not A ⊗ B
+    A, B = tg.Variable("A", i="m", j="n"), tg.Variable("B", k="m", l="n")
+    assert "⊗" not in to_matrix(A @ B)
+    # the transposition (commutation) tensor d Xᵀ/dX: δ[j,i'] δ[i,j'] pairs i with j'
+    out = to_matrix(tg.derivative(parse("X'"), variables("X'")["X"]))
+    assert "⊗" not in out and out.startswith("T[")
+    # ... while the same tensor with edges named for its own order is I ⊗ I
+    Y = tg.Variable("Y", a="m", b="n")
+    assert to_matrix(tg.derivative(Y, Y)) == "I ⊗ I"

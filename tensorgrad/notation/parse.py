@@ -18,6 +18,11 @@ Syntax
   matrices; also ``‖…‖``), ``tr``, ``det``, ``logdet``, ``inv`` (square matrices),
   ``softmax`` (vector → vector), ``logsumexp`` (vector → scalar), ``diag`` (vector →
   diagonal matrix, square matrix → its diagonal as a column vector).
+* Kronecker products ``kron(P, Q)`` or ``P ⊗ Q`` of two matrices (``⊗`` binds looser
+  than products, tighter than ``+ -``) give a 4-tensor with edges ``(i, j, i', j')``:
+  ``T[i,j,i',j'] = P[i,i'] Q[j,j']``, i.e. ``T.reshape(m·n, p·q) == np.kron(P, Q)``
+  (row-major; see :mod:`tensorgrad.notation.printing`). It can only be scaled,
+  negated and added to other Kronecker products (``2I ⊗ A + B ⊗ I``).
   ``eye`` (or ``I``, unless ``shapes`` declares a variable ``I``) is the identity;
   ``vector(c)`` / ``matrix(c)`` are all-``c`` vectors / matrices (``c`` a number).
 
@@ -125,6 +130,7 @@ _SIMPLE = {
     "⊙": ".*",
     "∘": ".*",
     "⊘": "./",
+    "⊗": "⊗",
     "‖": "||",
 }
 
@@ -285,6 +291,7 @@ FUNCTIONS: dict[str, int] = {
     "vector": 1,
     "matrix": 1,
     "eye": 0,
+    "kron": 2,
 }
 _ALIASES = {"trace": "tr", "inverse": "inv", "norm": "norm2", "ln": "log", "Tr": "tr"}
 
@@ -382,11 +389,19 @@ class _Parser:
         return node
 
     def expr(self) -> Node:
-        left = self.term()
+        left = self.kron()
         while self.tok.kind in ("+", "-"):
             op = self.advance().kind
-            right = self.term()
+            right = self.kron()
             left = BinOp(op, left, right, span=(left.span[0], right.span[1]))
+        return left
+
+    def kron(self) -> Node:
+        left = self.term()
+        while self.tok.kind == "⊗":
+            self.advance()
+            right = self.term()
+            left = Call("kron", (left, right), span=(left.span[0], right.span[1]))
         return left
 
     def _starts_juxtaposed(self) -> bool:
@@ -589,7 +604,20 @@ class _Dim:
         return d
 
 
+@dataclass(frozen=True)
+class _KronType:
+    """The type of ``P ⊗ Q``: the (rows, cols) types of P and Q."""
+
+    p: tuple
+    q: tuple
+
+    def dims(self) -> tuple:  # the dimensions of the edges (i, j, i', j')
+        return (self.p[0], self.q[0], self.p[1], self.q[1])
+
+
 def _kind(t) -> str:
+    if isinstance(t, _KronType):
+        return "kron"
     r, c = t
     if r is ONE and c is ONE:
         return "scalar"
@@ -633,6 +661,8 @@ class _Inference:
 
     def describe(self, t) -> str:
         k = _kind(t)
+        if k == "kron":
+            return f"a Kronecker product of {self.describe(t.p)} and {self.describe(t.q)}"
         if k == "scalar":
             return "a scalar"
         if k == "column":
@@ -703,7 +733,10 @@ class _Inference:
         if isinstance(node, Neg):
             return self.visit(node.operand)
         if isinstance(node, Transpose):
-            r, c = self.visit(node.operand)
+            t = self.visit(node.operand)
+            if isinstance(t, _KronType):
+                self.kron_misuse(node)
+            r, c = t
             if isinstance(node.operand, Name) and node.operand.id in self.kinds and r is ONE and c is ONE:
                 self.fail(
                     node,
@@ -736,10 +769,23 @@ class _Inference:
             self.fail(node, f"cannot {verb} {self.describe(a)} and {self.describe(b)}")
         return a
 
+    def kron_misuse(self, node: Node):
+        self.fail(node, kind="shape error", message="a Kronecker product (a 4-tensor) can only be scaled, negated or added to another one")
+
     def binop(self, node: BinOp):
         a = self.visit(node.left)
         b = self.visit(node.right)
         op = node.op
+        if isinstance(a, _KronType) or isinstance(b, _KronType):
+            if op in ("+", "-") and isinstance(a, _KronType) and isinstance(b, _KronType):
+                if not all(self.unify(x, y) for x, y in zip(a.dims(), b.dims())):
+                    self.fail(node, f"cannot {'add' if op == '+' else 'subtract'} {self.describe(a)} and {self.describe(b)}")
+                return a
+            if op == "*" and _kind(a) == "scalar":
+                return b
+            if op in ("*", "/") and _kind(b) == "scalar":
+                return a
+            self.kron_misuse(node)
         if op in ("+", "-"):
             return self.same_shape(node, a, b, "add" if op == "+" else "subtract", broadcast_numbers_only=True)
         if op in (".*", "./"):
@@ -784,6 +830,13 @@ class _Inference:
             d = self.fresh()
             return (d, d)
         args = [self.visit(a) for a in node.args]
+        if any(isinstance(a, _KronType) for a in args):
+            self.kron_misuse(node)
+        if f == "kron":
+            for arg, t in zip(node.args, args):
+                if _kind(t) != "matrix":
+                    self.fail(arg, kind="shape error", message=f"kron() (⊗) takes two matrices, not {self.describe(t)}")
+            return _KronType(args[0], args[1])
         t = args[0] if args else None
         k = _kind(t) if t is not None else None
         if f in ("vector", "matrix"):
@@ -842,6 +895,8 @@ class _Inference:
             used.add(name)
 
     def resolve(self, t) -> tuple[str | None, str | None]:
+        if isinstance(t, _KronType):  # the four dimensions of (i, j, i', j')
+            return tuple(d.root().symbol for d in t.dims())  # type: ignore[return-value]
         return tuple(None if d is ONE else d.root().symbol for d in t)  # type: ignore[return-value]
 
 
@@ -1012,10 +1067,11 @@ class _Val:
     t: object  # a tensorgrad expression, or a Python number for constants
     rows: str | None  # dimension symbol of edge "i" (None: length 1)
     cols: str | None  # dimension symbol of edge "j"
+    kron: bool = False  # a Kronecker product: edges (i, j, i', j')
 
     @property
     def scalar(self) -> bool:
-        return self.rows is None and self.cols is None
+        return self.rows is None and self.cols is None and not self.kron
 
     @property
     def const(self) -> bool:
@@ -1104,9 +1160,8 @@ class _Builder:
 
     def matmul(self, a: _Val, b: _Val) -> _Val:
         if a.scalar or b.scalar:
-            rows = a.rows if b.scalar else b.rows
-            cols = a.cols if b.scalar else b.cols
-            return _Val(a.t * b.t, rows, cols)
+            other = a if b.scalar else b
+            return _Val(a.t * b.t, other.rows, other.cols, other.kron)
         ta, tb = a.t, b.t
         if a.cols is not None:  # then b.rows is not None too (checked by inference)
             ta = ta.rename(**{COL: TMP})
@@ -1117,6 +1172,8 @@ class _Builder:
         if a.const and b.const:
             return _Val(a.t + sign * b.t, None, None)
         shape = a if not a.scalar else b
+        if shape.kron:  # both are Kronecker products (checked by inference)
+            return _Val(a.t + b.t if sign > 0 else a.t - b.t, None, None, True)
         a, b = self.broadcast(a, shape), self.broadcast(b, shape)
         if b.const:
             return _Val(a.t + sign * b.t, shape.rows, shape.cols)
@@ -1135,7 +1192,7 @@ class _Builder:
         if a.const and b.const:
             return _Val(a.t * b.t, None, None)
         shape = a if not a.scalar else b
-        return _Val(a.t * b.t, shape.rows, shape.cols)
+        return _Val(a.t * b.t, shape.rows, shape.cols, shape.kron)
 
     def power(self, base: _Val, exponent: _Val) -> _Val:
         """Elementwise (or scalar) power."""
@@ -1153,6 +1210,12 @@ class _Builder:
             return self.function("exp", _Val(exponent.t * math.log(base.t), exponent.rows, exponent.cols))
         logb = self.function("log", base)
         return self.function("exp", self.elementwise_mul(self.broadcast(exponent, logb), logb))
+
+    def kron(self, p: _Val, q: _Val) -> _Val:
+        """T[i,j,i',j'] = P[i,i'] Q[j,j'] (row-major: T.reshape(m n, p q) = kron(P, Q))."""
+        tp = p.t.rename(**{COL: ROW + "'"})
+        tq = q.t.rename(**{ROW: COL, COL: COL + "'"})
+        return _Val(self.tg.Product([tp, tq], (ROW, COL, ROW + "'", COL + "'")), None, None, True)
 
     def identity(self, dim: str):
         return self.tg.delta(dim, ROW, COL)
@@ -1191,7 +1254,7 @@ class _Builder:
             return _Val(self.vars[node.id], rows, cols)
         if isinstance(node, Neg):
             v = self.build(node.operand)
-            return _Val(-v.t, v.rows, v.cols)
+            return _Val(-v.t, v.rows, v.cols, v.kron)
         if isinstance(node, Transpose):
             return self.transpose(self.build(node.operand))
         if isinstance(node, BinOp):
@@ -1236,6 +1299,8 @@ class _Builder:
     def call(self, node: Call) -> _Val:
         tg = self.tg
         f = node.func
+        if f == "kron":
+            return self.kron(self.build(node.args[0]), self.build(node.args[1]))
         rows, cols = self.dims(node)
         if f == "eye":
             return _Val(self.identity(rows), rows, cols)

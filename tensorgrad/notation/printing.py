@@ -1,4 +1,4 @@
-"""Print tensorgrad expressions in matrix notation (Unicode or LaTeX).
+r"""Print tensorgrad expressions in matrix notation (Unicode or LaTeX).
 
 ``to_matrix(grad)`` for the gradient of ``‖Ax − b‖²`` gives ``2Aᵀ(A x − b)``.
 
@@ -22,7 +22,31 @@ a node, contracted edges join nodes, so the network falls apart into paths (chai
 ``uᵀ A B v``, ``A B x``, ``A B``) and cycles (traces). Copy tensors become ``⊙`` and
 ``diag``. Each chain is read in the direction with the fewest transposes; sums pull
 out common factors (``2AᵀA x − 2Aᵀb`` prints as ``2Aᵀ(A x − b)``).
-Where no matrix reading exists (3- and 4-tensors, irregular contractions),
+Kronecker products
+------------------
+A 4-tensor with free edges ``(a, b, c, d)`` (in ``t.edges`` order) is read as a
+matrix whose row index is the pair ``(a, b)`` and whose column index is the pair
+``(c, d)``, flattened **row-major** (C order, the last edge of each pair varying
+fastest, as ``numpy.reshape`` does)::
+
+    T.reshape(dim(a) * dim(b), dim(c) * dim(d))
+
+When ``T[a,b,c,d] = P[a,c] Q[b,d]`` this matrix is exactly ``np.kron(P, Q)`` and
+prints as ``P ⊗ Q`` (LaTeX ``P \otimes Q``). As for matrices, the notation's edge
+names win over the stored order: edges ``{i, j}`` are taken as ``(i, j)`` and
+``{i', j'}`` as ``(i', j')`` (:func:`kron_edges`), so ``d Xᵀ/dX`` of a parsed ``X``
+(the commutation tensor ``δ[j,i'] δ[i,j']``) is not mistaken for ``I ⊗ I``. For a derivative with edges
+``(i, j, i', j')`` -- of a matrix F(X) with edges ``(i, j)`` with respect to X with
+edges ``(i', j')`` -- this is ``∂ vec_r(F) / ∂ vec_r(X)`` with ``vec_r`` the row-major
+(row-stacking) vectorisation. With the column-stacking ``vec`` of most matrix
+calculus texts the factors swap: ``∂ vec(F)/∂ vec(X) = Q ⊗ P``. So ``dX/dX`` prints
+as ``I ⊗ I`` and the Hessian of ``‖T − U Vᵀ‖²`` in U as ``2I ⊗ Vᵀ V``
+(``2 Vᵀ V ⊗ I`` in column-major terms). Only genuine Kronecker products (and sums
+of them) print this way; the Hessian of ``log det X``, ``−(X⁻¹)ⱼₖ(X⁻¹)ₗᵢ``, pairs the
+edges the other way and stays in index notation. ``kron_convention(edges)`` is a one-line
+statement of this convention (the command line prints it under a ⊗ result).
+
+Where no matrix reading exists (3-tensors, other 4-tensors, irregular contractions),
 :func:`to_matrix` falls back to index notation with implied summation, followed by
 the einsum string of the network when it is a single product of leaves.
 
@@ -39,7 +63,19 @@ from typing import Callable
 
 from .parse import BinOp, Call, Name, Neg, Node, Number, Transpose
 
-__all__ = ["to_matrix", "to_latex", "to_index", "to_notation_ast", "default_roles"]
+__all__ = ["to_matrix", "to_latex", "to_index", "to_notation_ast", "default_roles", "KRON_CONVENTION", "kron_convention", "kron_edges"]
+
+def kron_convention(edges=("a", "b", "c", "d")) -> str:
+    """One line saying how ``P ⊗ Q`` reads for a 4-tensor with these free edges."""
+    a, b, c, d = edges
+    return (
+        f"⊗ is row-major: T[{a},{b},{c},{d}] = P[{a},{c}] Q[{b},{d}], so T reshaped to ({a} {b})×({c} {d}) "
+        "in C order is kron(P, Q); with column-stacking vec it would be kron(Q, P)"
+    )
+
+
+#: How a printed ``P ⊗ Q`` relates to a 4-tensor ``T`` with edges ``(a, b, c, d)``.
+KRON_CONVENTION = kron_convention()
 
 
 class NotMatrix(Exception):
@@ -402,6 +438,80 @@ class _Reader:
             return BinOp("/", Number(1), inv)
         return BinOp("^", node, _num(p))
 
+    # -- Kronecker products (4-tensors; see the module docstring for the convention)
+    def kron(self, t, a, b, c, d) -> Node:
+        """``P ⊗ Q`` when ``T[a,b,c,d] = P[a,c] Q[b,d]`` (or a sum of such terms)."""
+        ex = self.ex
+        if isinstance(t, ex.Sum):
+            parts = []
+            for term, w in zip(t.terms, t.weights):
+                if isinstance(w, complex):
+                    raise NotMatrix("complex weight")
+                parts.extend((w * c0, p, q) for c0, p, q in self.kron_terms(term, a, b, c, d))
+        else:
+            parts = self.kron_terms(t, a, b, c, d)
+        nodes = []
+        for coef, p, q in parts:
+            if coef == 0:
+                continue
+            tm = _as_term(p, self.kinds)
+            tm.coef *= coef
+            sign = -1 if tm.coef < 0 else 1
+            tm.coef = abs(tm.coef)
+            nodes.append((sign, Call("kron", (tm.ast(), q))))
+        if not nodes:
+            return Number(0)
+        nodes.sort(key=lambda sn: (sn[0] < 0, _text(sn[1])))
+        sign, out = nodes[0]
+        if sign < 0:  # the sign goes into the first factor: −P ⊗ Q
+            p, q = out.args
+            out = Call("kron", (Neg(p) if not isinstance(p, Neg) else p.operand, q))
+        for sign, node in nodes[1:]:
+            out = BinOp("+" if sign > 0 else "-", out, node)
+        return out
+
+    def kron_terms(self, t, a, b, c, d) -> list:
+        """[(coefficient, P AST, Q AST)] for one term, or NotMatrix."""
+        ex = self.ex
+        if isinstance(t, ex.Sum):
+            out = []
+            for term, w in zip(t.terms, t.weights):
+                if isinstance(w, complex):
+                    raise NotMatrix("complex weight")
+                out.extend((w * c0, p, q) for c0, p, q in self.kron_terms(term, a, b, c, d))
+            return out
+        if not isinstance(t, ex.Product):
+            raise NotMatrix("a 4-tensor that is not a product")
+        factors = list(t.factors)
+        # connected components of the network (factors joined by contracted edges)
+        parent = list(range(len(factors)))
+
+        def find(k):
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        owner: dict[str, int] = {}
+        for k, f in enumerate(factors):
+            for e in f.edges:
+                if e in owner:
+                    parent[find(k)] = find(owner[e])
+                else:
+                    owner[e] = k
+        side: dict[int, str] = {}
+        for e, s in ((a, "P"), (c, "P"), (b, "Q"), (d, "Q")):
+            r = find(owner[e])
+            if side.setdefault(r, s) != s:
+                raise NotMatrix("not a Kronecker product: the row and column pairs are joined")
+        p_f = [f for k, f in enumerate(factors) if side.get(find(k), "P") == "P"]  # scalars go to P
+        q_f = [f for k, f in enumerate(factors) if side.get(find(k)) == "Q"]
+        p = self.read(ex.Product(p_f, (a, c)), a, c)
+        q = self.read(ex.Product(q_f, (b, d)), b, d)
+        self.mark(p, False)
+        self.mark(q, False)
+        return [(1, p, q)]
+
     # -- products: chains and cycles
     def product(self, t, rows, cols) -> Node:
         ex = self.ex
@@ -697,7 +807,13 @@ _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, ".*": 2, "./": 2, "neg": 3, "^": 4, ".^": 4}
 
 
-def _prec(node: Node) -> int:
+def _is_kron(node: Node) -> bool:
+    return isinstance(node, Call) and node.func == "kron"
+
+
+def _prec(node: Node) -> float:
+    if _is_kron(node):  # looser than products, tighter than sums: A B ⊗ C + D ⊗ E
+        return 1.5
     if isinstance(node, BinOp):
         return _PREC[node.op]
     if isinstance(node, Neg):
@@ -748,7 +864,7 @@ class _Unicode:
         assert isinstance(node, BinOp)
         op = node.op
         if op in ("+", "-"):
-            right = self.wrap(node.right, 2)
+            right = self.r(node.right) if _is_kron(node.right) else self.wrap(node.right, 2)
             return f"{self.r(node.left)} {'+' if op == '+' else '−'} {right}"
         if op == "*":
             left, right = self.wrap(node.left, 2), self.wrap(node.right, 2)
@@ -776,6 +892,8 @@ class _Unicode:
         f, args = node.func, node.args
         if f == "eye":
             return "I"
+        if f == "kron":
+            return f"{self.wrap(args[0], 2)} ⊗ {self.wrap(args[1], 2)}"
         if f == "vector" and _is_int(args[0]) == 1:
             return "𝟏"
         if f == "norm2":
@@ -854,7 +972,8 @@ class _Latex:
         assert isinstance(node, BinOp)
         op = node.op
         if op in ("+", "-"):
-            return f"{self.r(node.left)} {op} {self.wrap(node.right, 2)}"
+            right = self.r(node.right) if _is_kron(node.right) else self.wrap(node.right, 2)
+            return f"{self.r(node.left)} {op} {right}"
         if op == "*":
             left, right = self.wrap(node.left, 2), self.wrap(node.right, 2)
             if isinstance(node.right, BinOp) and node.right.op in (".*", "./"):
@@ -879,6 +998,8 @@ class _Latex:
         f, args = node.func, node.args
         if f == "eye":
             return "I"
+        if f == "kron":
+            return rf"{self.wrap(args[0], 2)} \otimes {self.wrap(args[1], 2)}"
         if f == "vector" and _is_int(args[0]) == 1:
             return r"\mathbf{1}"
         if f == "vector" or f == "matrix":
@@ -981,15 +1102,35 @@ def _check(t):
         raise TypeError(f"expected a tensorgrad expression, got {type(t).__name__}")
 
 
+def kron_edges(t) -> tuple:
+    """The free edges ``(a, b, c, d)`` of a 4-tensor in the order its Kronecker
+    reading uses: ``t.edges``, except that ``{i, j}`` is ``(i, j)`` and ``{i', j'}``
+    is ``(i', j')``."""
+    a, b, c, d = t.edges
+    if {a, b} == {"i", "j"}:
+        a, b = "i", "j"
+    if {c, d} == {"i'", "j'"}:
+        c, d = "i'", "j'"
+    return a, b, c, d
+
+
+def _read(t, rows, cols) -> Node:
+    """The matrix reading (NotMatrix if none); a 4-tensor with default roles is read
+    as a Kronecker product."""
+    if rows is None and cols is None:
+        if len(t.edges) == 4:
+            return _Reader().kron(t, *kron_edges(t))
+        rows, cols = default_roles(t)
+    else:
+        _check_roles(t, rows, cols)
+    return _Reader().read(t, rows, cols)
+
+
 def to_notation_ast(t, rows=None, cols=None) -> Node:
     """The matrix reading of ``t`` as a notation AST; raises ``ValueError`` if none exists."""
     _check(t)
     try:
-        if rows is None and cols is None:
-            rows, cols = default_roles(t)
-        else:
-            _check_roles(t, rows, cols)
-        return _Reader().read(t, rows, cols)
+        return _read(t, rows, cols)
     except NotMatrix as e:
         raise ValueError(f"no matrix reading of this expression ({e}); use to_index") from None
 
@@ -999,11 +1140,7 @@ def _render(t, rows, cols, renderer, simplify: bool) -> str:
     if simplify:
         t = t.simplify()
     try:
-        if rows is None and cols is None:
-            rows, cols = default_roles(t)
-        else:
-            _check_roles(t, rows, cols)
-        node = _Reader().read(t, rows, cols)
+        node = _read(t, rows, cols)
     except NotMatrix:
         return None  # type: ignore[return-value]
     return renderer(node)
