@@ -107,6 +107,8 @@ def evaluate(t: Tensor, values: Mapping, edges=None, dims: Mapping | None = None
     if missing:
         raise ValueError(f"the size of dimension {missing[0]!r} is not fixed by any variable; pass dims={{{missing[0]!r}: ...}}")
     out = _Evaluator(arrays, sizes).eval(t)
+    if isinstance(out, np.ndarray) and not out.flags.writeable:
+        out = np.array(out)  # a broadcast view (see einsum_plan's post) -> an array of its own
     return np.transpose(out, [t.edges.index(e) for e in edges]) if edges != t.edges else out
 
 
@@ -135,12 +137,26 @@ class _Evaluator:
         return self._product(Product((d,)))
 
     def _sum(self, s: Sum):
-        out = None
+        # one pass per term: no multiply by a weight of 1, accumulate in place once
+        # the accumulator is an array of our own (never into a memoised value)
+        out, owned = None, False
         for term, w in zip(s.terms, s.weights):
-            arr = self.eval(term)
+            folded = len(s.terms) == 1 and w != 1 and isinstance(term, Product) and term not in self.memo
+            # -A B: fold the weight into the contraction (scales an operand, not the result)
+            arr = self._product(term, w) if folded else self.eval(term)
             if term.edges != s.edges:
                 arr = np.transpose(arr, [term.edges.index(e) for e in s.edges])
-            out = w * arr if out is None else out + w * arr
+            if folded:
+                return arr
+            if out is None:
+                out, owned = (arr, False) if w == 1 else (w * arr, True)
+                continue
+            op, part = (np.subtract, arr) if w == -1 else (np.add, arr if w == 1 else w * arr)
+            if owned and isinstance(out, np.ndarray) and out.ndim and np.result_type(out, part) == out.dtype \
+                    and out.shape == np.shape(part):
+                op(out, part, out=out)
+            else:
+                out, owned = op(out, part), True
         return out
 
     def _function(self, f: Function):
@@ -151,12 +167,38 @@ class _Evaluator:
     def _derivative(self, d: Derivative):
         return self.eval(d.doit())
 
-    def _product(self, p: Product):
+    def _product(self, p: Product, weight=1):
         spec, operands, post = einsum_plan(p, self.sizes)
         arrays = [self.eval(f) for f in operands]
-        shapes = tuple(a.shape for a in arrays)
-        out = _contraction(spec, shapes)(*arrays) if operands else np.ones(())
+        if weight != 1:  # scale the smallest operand rather than the (larger) result
+            if arrays:
+                k = min(range(len(arrays)), key=lambda k: np.size(arrays[k]))
+                arrays[k] = weight * arrays[k]
+            else:
+                arrays, spec = [np.asarray(weight)], "->"
+        ins, out_letters = spec.split("->")
+        ins = ins.split(",") if arrays else []
+        letters = "".join(ins)
+        if len(arrays) > 1 and len(set(letters)) == len(letters) and set(letters) == set(out_letters):
+            out = _outer(arrays, ins, out_letters)  # nothing contracted: broadcasting beats einsum
+        else:
+            shapes = tuple(a.shape for a in arrays)
+            out = _contraction(spec, shapes)(*arrays) if arrays else np.ones(())
         return post(out)
+
+
+def _outer(arrays: list, ins: list, out: str) -> np.ndarray:
+    """Product of arrays that share no index, by broadcasting into `out` order."""
+    res = None
+    for a, sub in zip(arrays, ins):
+        order = sorted(range(len(sub)), key=lambda k: out.index(sub[k]))
+        a = np.transpose(a, order)
+        shape = [1] * len(out)
+        for k in order:
+            shape[out.index(sub[k])] = a.shape[order.index(k)]
+        a = a.reshape(shape)
+        res = a if res is None else res * a
+    return res
 
 
 @functools.lru_cache(maxsize=4096)
@@ -230,11 +272,17 @@ def einsum_plan(p: Product, sizes: Mapping):
         target = [find(e) for e in p.edges]
         if target == out_roots:
             return arr
-        result = np.zeros(tuple(sizes[dim_of[r]] for r in target), dtype=arr.dtype)
         uniq = list(dict.fromkeys(target))
-        grid = np.meshgrid(*[np.arange(sizes[dim_of[r]]) for r in uniq], indexing="ij", sparse=True)
-        pos = dict(zip(uniq, grid))
-        result[tuple(pos[r] for r in target)] = arr[tuple(pos[r] for r in out_roots)] if out_roots else arr
+        if len(uniq) == len(target):  # a permutation of the axes plus broadcasting: a view
+            arr = np.transpose(arr, [out_roots.index(r) for r in target if r in out_roots])
+            arr = arr.reshape([sizes[dim_of[r]] if r in out_roots else 1 for r in target])
+            return np.broadcast_to(arr, tuple(sizes[dim_of[r]] for r in target))
+        # repeated classes: write into the diagonal of a zero array through a strided view
+        result = np.zeros(tuple(sizes[dim_of[r]] for r in target), dtype=arr.dtype)
+        strides = [sum(result.strides[k] for k, r in enumerate(target) if r == u) for u in uniq]
+        view = np.lib.stride_tricks.as_strided(result, tuple(sizes[dim_of[u]] for u in uniq), strides)
+        src = np.transpose(arr, [out_roots.index(u) for u in uniq if u in out_roots])
+        view[...] = src.reshape([sizes[dim_of[u]] if u in out_roots else 1 for u in uniq])
         return result
 
     return spec, operands, post
