@@ -176,29 +176,48 @@ class _Evaluator:
                 arrays[k] = weight * arrays[k]
             else:
                 arrays, spec = [np.asarray(weight)], "->"
-        ins, out_letters = spec.split("->")
-        ins = ins.split(",") if arrays else []
-        letters = "".join(ins)
-        if len(arrays) > 1 and len(set(letters)) == len(letters) and set(letters) == set(out_letters):
-            out = _outer(arrays, ins, out_letters)  # nothing contracted: broadcasting beats einsum
-        else:
+        out = _outer(arrays, spec) if len(arrays) > 1 else None
+        if out is None:
             shapes = tuple(a.shape for a in arrays)
             out = _contraction(spec, shapes)(*arrays) if arrays else np.ones(())
         return post(out)
 
 
-def _outer(arrays: list, ins: list, out: str) -> np.ndarray:
-    """Product of arrays that share no index, by broadcasting into `out` order."""
-    res = None
+def _outer(arrays: list, spec: str):
+    """A product in which nothing is contracted between operands, after summing out
+    indices that only one operand carries (e.g. Σ_a y_a p_i p_j): broadcasting
+    multiplies, which beat einsum's generic loop; scalars scale the smallest operand.
+    None where some index joins two operands or repeats within one."""
+    ins, out = spec.split("->")
+    ins = ins.split(",")
+    letters = "".join(ins)
+    if any(len(set(sub)) != len(sub) for sub in ins) or len(set(letters)) != len(letters):
+        return None
+    kept, scalar = [], 1.0
     for a, sub in zip(arrays, ins):
+        lone = tuple(k for k, ch in enumerate(sub) if ch not in out)
+        if lone:
+            a = np.sum(a, axis=lone)
+            sub = "".join(ch for ch in sub if ch in out)
+        if sub:
+            kept.append((a, sub))
+        else:
+            scalar = scalar * a
+    if not kept:
+        return np.asarray(scalar)
+    if not (isinstance(scalar, float) and scalar == 1.0):
+        k = min(range(len(kept)), key=lambda k: np.size(kept[k][0]))
+        kept[k] = (scalar * kept[k][0], kept[k][1])
+    res = None
+    for a, sub in kept:
         order = sorted(range(len(sub)), key=lambda k: out.index(sub[k]))
         a = np.transpose(a, order)
         shape = [1] * len(out)
-        for k in order:
-            shape[out.index(sub[k])] = a.shape[order.index(k)]
+        for pos, k in enumerate(order):
+            shape[out.index(sub[k])] = a.shape[pos]
         a = a.reshape(shape)
         res = a if res is None else res * a
-    return res
+    return res if res.ndim == len(out) else res.reshape([1] * (len(out) - res.ndim) + list(res.shape))
 
 
 @functools.lru_cache(maxsize=4096)
