@@ -96,3 +96,16 @@ def test_exported_sum_of_one_transposed_term_keeps_the_transpose():
     xv = np.arange(4.0).reshape(2, 2)
     assert np.allclose(tg.compile(s)(xv), xv.T)
     assert np.allclose(tg.evaluate(s, {x: xv}), xv.T)
+
+
+def test_parse_reads_the_ones_vector_the_printer_writes():
+    # to_matrix prints an all-ones vector as 𝟏, which the tokenizer rejected
+    shapes = {"A": ("n", "n"), "x": ("n",), "a": ()}
+    for text in ("exp(x) ./ exp(x)", "x + a*(exp(x) ./ exp(x))", "sum(A * (x ./ x))"):
+        e = tg.parse(text, shapes)
+        printed = tg.to_matrix(e)
+        assert "𝟏" in printed
+        back = tg.parse(printed, shapes)
+        assert tg.equivalent(back, e)
+    ones = tg.parse("𝟏ᵀ x", shapes)
+    assert np.isclose(tg.evaluate(ones, {"x": np.arange(3.0)}), 3.0)

@@ -219,6 +219,11 @@ def tokenize(text: str) -> list[Token]:
                 raise NotationError(text, pos, "syntax error: expected a superscript digit after '⁻'")
             tokens.append(Token("SUP", text[start:pos], start, pos, sign * int(digits)))
             continue
+        if c == "𝟏":  # the printer's all-ones vector: read it as vector(1)
+            tokens += [Token("NAME", "vector", start, pos + 1), Token("(", "(", start, pos + 1),
+                       Token("NUM", "1", start, pos + 1, 1), Token(")", ")", start, pos + 1)]
+            pos += 1
+            continue
         if c in _SIMPLE:
             tokens.append(Token(_SIMPLE[c], c, start, pos + 1))
             pos += 1
