@@ -336,6 +336,13 @@ def expressions(draw, variables, max_depth: int = 3, smooth: bool = True) -> Ten
 
 
 @st.composite
+def reshaped(draw, t: Tensor, variables, target: dict) -> Tensor:
+    """`t` given exactly the free edges `target` (edge -> dim): matching edges renamed,
+    extra ones contracted away, missing ones added as outer factors."""
+    return _Gen(draw, variables, True).fit(t, target)
+
+
+@st.composite
 def cases(draw, max_depth: int = 3, smooth: bool = True) -> Case:
     """A `Case`: random variables, an expression over them, and a value seed."""
     variables = draw(variable_sets())
