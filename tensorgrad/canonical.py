@@ -182,10 +182,12 @@ def _s_product(t: Product):
     colour_f = [shape for shape, _ in structs]
     colour_w = {e: _stable_hash("wire") for e in wires}
     n_classes = -1
+    # the refinement hashes tuples of ints only: Python's tuple/int hash is not salted,
+    # so it is as stable across processes as _stable_hash, and much cheaper
     for _ in range(len(colour_f) + len(wires) + 1):
-        new_w = {e: _stable_hash((colour_w[e], tuple(sorted((r, colour_f[k]) for k, r in ends))))
+        new_w = {e: hash((colour_w[e], tuple(sorted((r, colour_f[k]) for k, r in ends))))
                  for e, ends in wires.items()}
-        new_f = [_stable_hash((colour_f[k], tuple(sorted((structs[k][1][e], colour_w[e]) for e in f.edges))))
+        new_f = [hash((colour_f[k], tuple(sorted((structs[k][1][e], colour_w[e]) for e in f.edges))))
                  for k, f in enumerate(t.factors)]
         colour_f, colour_w = new_f, new_w
         k = len(set(colour_f) | set(colour_w.values()))

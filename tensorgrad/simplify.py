@@ -281,6 +281,30 @@ def _tidy(t: Tensor) -> Tensor:
     return out
 
 
+def _refined_colours(p: Product) -> list:
+    """Name-blind colour per factor by colour refinement over the product's wires
+    (as canonical._s_product), so equal-shaped factors wired differently differ."""
+    from .canonical import _stable_hash, _structure
+    structs = [_structure(f) for f in p.factors]
+    wires: dict = {}
+    for k, (f, (_, roles)) in enumerate(zip(p.factors, structs)):
+        for e in f.edges:
+            wires.setdefault(e, []).append((k, roles[e]))
+    colour_f = [shape for shape, _ in structs]
+    colour_w = {e: (_stable_hash(e) if e in p.edges else 0) for e in wires}
+    n_classes = -1
+    for _ in range(len(colour_f) + len(wires) + 1):  # int tuples: the unsalted builtin hash
+        colour_w = {e: hash((colour_w[e], tuple(sorted((r, colour_f[k]) for k, r in ends))))
+                    for e, ends in wires.items()}
+        colour_f = [hash((colour_f[k], tuple(sorted((structs[k][1][e], colour_w[e]) for e in f.edges))))
+                    for k, f in enumerate(p.factors)]
+        n = len(set(colour_f) | set(colour_w.values()))
+        if n == n_classes:
+            break
+        n_classes = n
+    return colour_f
+
+
 def _tidy_names(t: Tensor, avoid: frozenset) -> Tensor:
     # like tidy_names, but wires get names from the non-copy factors first and
     # copy tensors list their (interchangeable) edges sorted, so the arbitrary
@@ -291,7 +315,10 @@ def _tidy_names(t: Tensor, avoid: frozenset) -> Tensor:
     if not isinstance(t, Product):
         children = t.children()
         return t.with_children([_tidy_names(c, avoid) for c in children]) if children else t
-    factors = list((sort_factors(t) or t).factors)
+    colour = _refined_colours(t)
+    key = _factor_key(t)
+    order = sorted(range(len(t.factors)), key=lambda k: (key(t.factors[k]), colour[k]))
+    factors = [t.factors[k] for k in order]
     inner_set = t.contracted()
     # a few rounds: names from the current order, then re-sort by (shape, names), so
     # equal-shaped factors get ordered by what they are wired to
