@@ -12,6 +12,8 @@
   same closed form there. Every ratio is "time / closed form" measured in the same
   process and run, so machine noise and load cancel; JAX/torch vs exported goes
   through the closed form as the common yardstick;
+* scaling: bench/scaling.py in a subprocess (depth-L tanh networks, derivative
+  orders; figures/scaling.png), its tables appended;
 * memory: opt_einsum's largest intermediate over every product `tg.evaluate`
   contracts, and the largest array any sub-expression produces, against the larger
   of the result and the largest input.
@@ -271,7 +273,8 @@ def _f(x, fmt="{:.3g}"):
     return "—" if x is None else fmt.format(x)
 
 
-def report(sym: dict, tgn: dict | None, jx: dict | None, th: dict | None, mach: dict, repeat: int) -> str:
+def report(sym: dict, tgn: dict | None, jx: dict | None, th: dict | None, mach: dict, repeat: int,
+           scal: dict | None = None) -> str:
     from bench import numeric as N
     out = []
     out.append(f"## Symbolic: build + derive + simplify (median of {repeat} cold runs, ms)\n")
@@ -309,23 +312,23 @@ def report(sym: dict, tgn: dict | None, jx: dict | None, th: dict | None, mach: 
             errs = [f"{nm} {max(d[c]['err'] for c in N.CASES):.1e}" for nm, d in (("JAX", jx), ("torch", th)) if d]
             out.append("Largest relative error vs closed form: " + ", ".join(errs) + ".")
         out.append("\n## Memory: elements of the largest array (tg.evaluate)\n")
-        out.append("| case | opt_einsum largest intermediate | largest sub-expression value "
+        out.append("| case | opt_einsum largest intermediate | largest array evaluate holds "
                    "| max(result, largest input) | within bound |")
         out.append("|---|---:|---:|---:|---|")
         for case in N.CASES:
             r = tgn[case]
             ok = max(r["largest_intermediate"], r["largest_node"]) <= r["bound"]
-            out.append(f"| {N.LABEL[case]} | {r['largest_intermediate']:,} | {r['largest_node']:,} | {r['bound']:,} "
+            out.append(f"| {N.LABEL[case]} | {format(r['largest_intermediate'], ',') if r['largest_intermediate'] else '— (no product)'} | {r['largest_node']:,} | {r['bound']:,} "
                        f"| {'yes' if ok else '**no**'} |")
     out.append("\n## Targets (../shared/BENCHMARKS.md)\n")
-    out.extend(targets(sym, tgn, jx))
+    out.extend(targets(sym, tgn, jx, scal))
     out.append("\n## Machine\n")
     out.append(", ".join(f"{k}: {v}" for k, v in mach.items() if k != "threads")
                + ", threads: " + ", ".join(f"{k}={v}" for k, v in mach["threads"].items()) + ".")
     return "\n".join(out) + "\n"
 
 
-def targets(sym: dict, tgn: dict | None, jx: dict | None) -> list:
+def targets(sym: dict, tgn: dict | None, jx: dict | None, scal: dict | None = None) -> list:
     from bench import numeric as N
     lines = []
     slow = [f"{n} {r['median_ms']:.0f} ms (target {r['target_ms']:.0f})" for n, r in sym.items()
@@ -350,6 +353,16 @@ def targets(sym: dict, tgn: dict | None, jx: dict | None) -> list:
                 if speedup < k:
                     miss.append(f"{c} {speedup:.1f}× (want ≥ {k:g}×)")
             lines.append("* exported vs JAX jit: " + ("all met" if not miss else "missed: " + ", ".join(miss)))
+    if scal:
+        for name, r in scal["summary"].items():
+            if "time_exponent" in r:
+                ok = r["time_exponent"] <= 1.5
+                lines.append(f"* depth growth ≤ L^1.5, {name}: L^{r['time_exponent']:.2f} "
+                             f"(result size L^{r['nodes_exponent']:.2f}) — {'met' if ok else '**missed**'}")
+            else:
+                ok = r["last_seconds"] < 10
+                lines.append(f"* order-{r['last_order']} derivative of {name} in seconds: {r['last_seconds']:.3f} s — "
+                             f"{'met' if ok else '**missed**'}")
     return lines
 
 
@@ -359,6 +372,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=None, help="cold runs per symbolic case (default 11, quick 5)")
     ap.add_argument("--no-frameworks", action="store_true", help="skip the JAX and torch subprocesses")
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md / results.json alone")
+    ap.add_argument("--no-scaling", action="store_true", help="skip bench/scaling.py (depth and order growth)")
     ap.add_argument("--worker", choices=["tensorgrad", "jax", "torch"], help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
@@ -370,8 +384,21 @@ def main(argv=None):
     tgn = in_subprocess("tensorgrad", a.quick)
     jx = None if a.no_frameworks else in_subprocess("jax", a.quick)
     th = None if a.no_frameworks else in_subprocess("torch", a.quick)
+    scaling = None
+    if not a.no_scaling:
+        cmd = [sys.executable, str(ROOT / "bench" / "scaling.py")] + (["--max-depth", "16"] if a.quick else [])
+        res = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(), cwd=ROOT)
+        scaling = res.stdout if res.returncode == 0 else None
+        if scaling is None:
+            print(f"<!-- scaling not measured: {(res.stderr.strip().splitlines() or ['?'])[-1]} -->", file=sys.stderr)
     mach = machine()
-    text = report(sym, tgn, jx, th, mach, repeat)
+    scal = None
+    if scaling and (ROOT / "bench" / "scaling.json").exists():
+        scal = json.loads((ROOT / "bench" / "scaling.json").read_text())
+    text = report(sym, tgn, jx, th, mach, repeat, scal)
+    if scaling:
+        text = text.replace("\n## Machine\n", "\n# Scaling (bench/scaling.py, figures/scaling.png)\n\n"
+                            + scaling.replace("## ", "### ").strip() + "\n\n## Machine\n")
     print(text)
     if not a.no_write:
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -379,7 +406,8 @@ def main(argv=None):
                 "one run (round-robin timing in one process), so quote ratios, not absolute times.\n\n")
         (ROOT / "bench" / "RESULTS.md").write_text(head + text)
         (ROOT / "bench" / "results.json").write_text(json.dumps(
-            {"date": stamp, "machine": mach, "symbolic": sym, "numeric": tgn, "jax": jx, "torch": th}, indent=1))
+            {"date": stamp, "machine": mach, "symbolic": sym, "numeric": tgn, "jax": jx, "torch": th,
+             "scaling": scal}, indent=1))
 
 
 if __name__ == "__main__":
