@@ -467,6 +467,8 @@ def _pool(avoid: set):
 def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
     """Rename internal edges to short names (a, b, c, ...) in order of appearance,
     avoiding free edges of the node and of every enclosing scope."""
+    if not isinstance(t, (Product, Sum)) and not t.children():
+        return t  # a leaf: nothing to name (and no copy of the scope's names)
     avoid = avoid | set(t.edges)
     # the free names of t are final here (enclosing scopes were renamed first); sort
     # keys of nested factors and terms depend on them, so re-sort before naming
@@ -475,7 +477,8 @@ def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
     elif isinstance(t, Sum):
         t = sort_terms(t) or t
     if isinstance(t, Product):
-        inner = [e for e in dict.fromkeys(e for f in t.factors for e in f.edges) if e in t.contracted()]
+        contracted = t.contracted()
+        inner = [e for e in dict.fromkeys(e for f in t.factors for e in f.edges) if e in contracted]
         names = _pool(set(avoid))
         mapping = {e: next(names) for e in inner}
         scope = avoid | set(mapping.values())
