@@ -278,8 +278,8 @@ class _Gen:
 
     def op_function(self, d):
         names = ["exp", "log", "sqrt", "pow", "pow", "div"]
-        smooth_extra = ["tanh", "sigmoid", "sin", "cos", "softmax", "logsumexp"]
-        rough = ["relu", "abs", "sign"]
+        smooth_extra = ["tanh", "sigmoid", "softplus", "sin", "cos", "cosh", "sinh", "softmax", "logsumexp"]
+        rough = ["relu", "abs", "sign", "step"]
         names += [n for n in smooth_extra if hasattr(F, n)]
         if not self.smooth:
             names += [n for n in rough if hasattr(F, n)]
