@@ -48,7 +48,9 @@ def bind_dims(t: Tensor, values: Mapping, dims: Mapping | None = None) -> tuple[
             raise ValueError(f"dims[{sym!r}] must be a non-negative integer, got {n!r}")
         sizes[sym], origin[sym] = int(n), "dims"
     arrays, seen = {}, {}
-    used = list(_variables_of(t))
+    used = t._cache.get("variable_list")
+    if used is None:  # cached on the node: evaluating one expression again skips the walk
+        used = t._cache["variable_list"] = list(_variables_of(t))
     # variables given as keys also fix their dimensions, even where t no longer uses them
     given = [k for k in values if isinstance(k, Variable) and k.identity not in {v.identity for v in used}]
     for var in used + given:
@@ -103,7 +105,10 @@ def evaluate(t: Tensor, values: Mapping, edges=None, dims: Mapping | None = None
     if sorted(edges) != sorted(t.edges):
         raise ValueError(f"edges {edges} must be a permutation of the free edges {t.edges}")
     arrays, sizes = bind_dims(t, values, dims)
-    missing = sorted(_dims_of(t) - set(sizes))
+    dims_used = t._cache.get("dims_used")
+    if dims_used is None:
+        dims_used = t._cache["dims_used"] = frozenset(_dims_of(t))
+    missing = sorted(dims_used - set(sizes))
     if missing:
         raise ValueError(f"the size of dimension {missing[0]!r} is not fixed by any variable; pass dims={{{missing[0]!r}: ...}}")
     out = _Evaluator(arrays, sizes).eval(t)
@@ -115,6 +120,7 @@ def evaluate(t: Tensor, values: Mapping, edges=None, dims: Mapping | None = None
 class _Evaluator:
     def __init__(self, arrays: dict, sizes: dict):
         self.arrays, self.sizes = arrays, sizes
+        self.sizes_key = None
         self.memo: dict = {}
 
     def eval(self, t: Tensor) -> np.ndarray:
@@ -123,6 +129,16 @@ class _Evaluator:
             out = getattr(self, "_" + type(t).__name__.lower())(t)
             self.memo[t] = out
         return out
+
+    def plan(self, p: Product):
+        # einsum_plan per product and sizes, cached on the node across calls
+        key = self.sizes_key
+        if key is None:
+            key = self.sizes_key = tuple(sorted(self.sizes.items()))
+        cached = p._cache.get("einsum_plan")
+        if cached is None or cached[0] != key:
+            cached = p._cache["einsum_plan"] = (key, einsum_plan(p, self.sizes))
+        return cached[1]
 
     def shape(self, t: Tensor) -> tuple:
         return tuple(self.sizes[d] for d in t._dimt)
@@ -168,7 +184,7 @@ class _Evaluator:
         return self.eval(d.doit())
 
     def _product(self, p: Product, weight=1):
-        spec, operands, post = einsum_plan(p, self.sizes)
+        spec, operands, post = self.plan(p)
         arrays = [self.eval(f) for f in operands]
         if weight != 1:  # scale the smallest operand rather than the (larger) result
             if arrays:
