@@ -172,7 +172,8 @@ def main(argv=None):
               + ", ".join(f"{r:.1f}×" for r in ratios))
     plot(depth, order, Path(a.figure))
     Path(a.json).write_text(json.dumps({"depth": depth, "order": order, "summary": summary}, indent=1))
-    print(f"\nPlot: {a.figure}")
+    fig = Path(a.figure).resolve()
+    print(f"\nPlot: {fig.relative_to(ROOT) if fig.is_relative_to(ROOT) else fig}")
 
 
 if __name__ == "__main__":
