@@ -169,31 +169,40 @@ def _s_sum(t: Sum):
     return shape, roles
 
 
-def _s_product(t: Product):
-    # colour refinement on the product's own graph: factor nodes labelled by their
-    # shape, wires linked to factors by the role of the edge in that factor.
-    if len(t.factors) == 1:  # a product wrapping one factor only reorders its edges
-        return _structure(t.factors[0])
-    structs = [_structure(f) for f in t.factors]
+def refine_colours(p: Product, wire_colour) -> tuple[list, dict]:
+    """Colour refinement on a product's own graph: factor nodes start from their
+    shape, wires from `wire_colour(edge)`, and a wire links to a factor by the role
+    of the edge in that factor. Returns (colour per factor, colour per edge).
+
+    The rounds hash tuples of ints only: Python's tuple/int hash is not salted, so it
+    is as stable across processes as _stable_hash, and much cheaper."""
+    structs = [_structure(f) for f in p.factors]
     wires: dict = {}
-    for k, (f, (_, roles)) in enumerate(zip(t.factors, structs)):
+    for k, (f, (_, roles)) in enumerate(zip(p.factors, structs)):
         for e in f.edges:
             wires.setdefault(e, []).append((k, roles[e]))
     colour_f = [shape for shape, _ in structs]
-    colour_w = {e: _stable_hash("wire") for e in wires}
+    colour_w = {e: wire_colour(e) for e in wires}
     n_classes = -1
-    # the refinement hashes tuples of ints only: Python's tuple/int hash is not salted,
-    # so it is as stable across processes as _stable_hash, and much cheaper
     for _ in range(len(colour_f) + len(wires) + 1):
-        new_w = {e: hash((colour_w[e], tuple(sorted((r, colour_f[k]) for k, r in ends))))
-                 for e, ends in wires.items()}
-        new_f = [hash((colour_f[k], tuple(sorted((structs[k][1][e], colour_w[e]) for e in f.edges))))
-                 for k, f in enumerate(t.factors)]
-        colour_f, colour_w = new_f, new_w
-        k = len(set(colour_f) | set(colour_w.values()))
-        if k == n_classes:
+        colour_w = {e: hash((colour_w[e], tuple(sorted((r, colour_f[k]) for k, r in ends))))
+                    for e, ends in wires.items()}
+        colour_f = [hash((colour_f[k], tuple(sorted((structs[k][1][e], colour_w[e]) for e in f.edges))))
+                    for k, f in enumerate(p.factors)]
+        n = len(set(colour_f) | set(colour_w.values()))
+        if n == n_classes:
             break
-        n_classes = k
+        n_classes = n
+    return colour_f, colour_w
+
+
+_WIRE = _stable_hash("wire")
+
+
+def _s_product(t: Product):
+    if len(t.factors) == 1:  # a product wrapping one factor only reorders its edges
+        return _structure(t.factors[0])
+    colour_f, colour_w = refine_colours(t, lambda e: _WIRE)
     roles = {e: colour_w[e] for e in t.edges}
     return _stable_hash(("product", tuple(sorted(colour_f)), tuple(sorted(colour_w.values())))), roles
 

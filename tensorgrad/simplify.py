@@ -10,7 +10,7 @@ Every rule keeps the value and the free edges of the node it rewrites.
 
 from __future__ import annotations
 
-from .canonical import canonical_key, isomorphic, normal_number, shape_key
+from .canonical import _stable_hash, canonical_key, isomorphic, normal_number, refine_colours, shape_key
 from .expr import (ONE, Delta, Derivative, Function, Product, Sum, Tensor, Zero, as_number,
                    fresh_name, number, ones_like, scale)
 from .rewrite import fixpoint
@@ -282,27 +282,9 @@ def _tidy(t: Tensor) -> Tensor:
 
 
 def _refined_colours(p: Product) -> list:
-    """Name-blind colour per factor by colour refinement over the product's wires
-    (as canonical._s_product), so equal-shaped factors wired differently differ."""
-    from .canonical import _stable_hash, _structure
-    structs = [_structure(f) for f in p.factors]
-    wires: dict = {}
-    for k, (f, (_, roles)) in enumerate(zip(p.factors, structs)):
-        for e in f.edges:
-            wires.setdefault(e, []).append((k, roles[e]))
-    colour_f = [shape for shape, _ in structs]
-    colour_w = {e: (_stable_hash(e) if e in p.edges else 0) for e in wires}
-    n_classes = -1
-    for _ in range(len(colour_f) + len(wires) + 1):  # int tuples: the unsalted builtin hash
-        colour_w = {e: hash((colour_w[e], tuple(sorted((r, colour_f[k]) for k, r in ends))))
-                    for e, ends in wires.items()}
-        colour_f = [hash((colour_f[k], tuple(sorted((structs[k][1][e], colour_w[e]) for e in f.edges))))
-                    for k, f in enumerate(p.factors)]
-        n = len(set(colour_f) | set(colour_w.values()))
-        if n == n_classes:
-            break
-        n_classes = n
-    return colour_f
+    """Colour per factor by refinement over the product's wires, free wires coloured
+    by their names, so equal-shaped factors wired differently differ."""
+    return refine_colours(p, lambda e: _stable_hash(e) if e in p.edges else 0)[0]
 
 
 def _tidy_names(t: Tensor, avoid: frozenset) -> Tensor:
