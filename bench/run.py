@@ -20,7 +20,7 @@
 
 Prints Markdown, rewrites bench/RESULTS.md (with the machine description) and
 bench/results.json. Every subprocess runs with OMP/MKL threads = 2 (OPENBLAS_* are
-kept if set, else 2 as well).
+kept if set, else 2 as well) and OMP_WAIT_POLICY=PASSIVE.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ def thread_env() -> dict:
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = THREADS
     env["MKL_NUM_THREADS"] = THREADS
+    # OpenMP workers that spin at barriers stall for whole time slices when another
+    # process holds the second core (torch.func logdet Hessian: 14-42 s per call
+    # spinning vs 0.1 s passive, same minute); passive waiting keeps timings honest
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     env.setdefault("OPENBLAS_NUM_THREADS", THREADS)   # never unset what the machine set
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
@@ -243,7 +247,8 @@ def symbolic_rows(repeat: int) -> dict:
 def machine() -> dict:
     import numpy as np
     info = {"python": platform.python_version(), "numpy": np.__version__, "nproc": os.cpu_count(),
-            "threads": {k: thread_env().get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+            "threads": {k: thread_env().get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                      "OMP_WAIT_POLICY")}}
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
         for line in out.splitlines():

@@ -153,17 +153,18 @@ class _Evaluator:
         return self._product(Product((d,)))
 
     def _sum(self, s: Sum):
-        # one pass per term: no multiply by a weight of 1, accumulate in place once
-        # the accumulator is an array of our own (never into a memoised value)
+        # one pass per term: terms of weight 1 first, other weights folded into the
+        # smallest operand of a product term, no multiply by 1, and in-place
+        # accumulation once the accumulator is an array of our own (never a memoised value)
         out, owned = None, False
-        for term, w in zip(s.terms, s.weights):
-            folded = len(s.terms) == 1 and w != 1 and isinstance(term, Product) and term not in self.memo
-            # -A B: fold the weight into the contraction (scales an operand, not the result)
-            arr = self._product(term, w) if folded else self.eval(term)
+        for k in sorted(range(len(s.terms)), key=lambda k: s.weights[k] != 1):
+            term, w = s.terms[k], s.weights[k]
+            if w != 1 and isinstance(term, Product) and term not in self.memo:
+                arr, w = self._product(term, w), 1
+            else:
+                arr = self.eval(term)
             if term.edges != s.edges:
                 arr = np.transpose(arr, [term.edges.index(e) for e in s.edges])
-            if folded:
-                return arr
             if out is None:
                 out, owned = (arr, False) if w == 1 else (w * arr, True)
                 continue
