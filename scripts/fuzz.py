@@ -3,6 +3,7 @@
     python scripts/fuzz.py                 # 2000 examples per property
     python scripts/fuzz.py 10000 -k simplify -x
     TG_PROPERTY_DEPTH=4 python scripts/fuzz.py 500   # deeper expressions (default 3)
+    TG_PROPERTY_DEADLINE_MS=5000 python scripts/fuzz.py 1000 -x   # report examples slower than 5 s
 
 Extra arguments go to pytest. Failures print a minimal falsifying example (a
 `tg....` expression that rebuilds it); add it to tests/test_regressions.py once fixed.

@@ -28,7 +28,8 @@ DEPTH = int(os.environ.get("TG_PROPERTY_DEPTH", "3"))  # nesting depth of random
 
 PROPERTY = settings(
     max_examples=EXAMPLES,
-    deadline=None,
+    # no deadline in CI (timing-dependent failures); TG_PROPERTY_DEADLINE_MS hunts slow cases
+    deadline=int(os.environ["TG_PROPERTY_DEADLINE_MS"]) if os.environ.get("TG_PROPERTY_DEADLINE_MS") else None,
     derandomize=not FUZZ,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
