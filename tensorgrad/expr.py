@@ -116,9 +116,8 @@ class Tensor:
         if not mapping:
             return self
         out = self._rename_impl(mapping)
-        for key in ("vars",):
-            if key in self._cache:
-                out._cache.setdefault(key, self._cache[key])
+        if "vars" in self._cache:
+            out._cache.setdefault("vars", self._cache["vars"])
         structure = self._cache.get("structure")
         if structure is not None and "structure" not in out._cache:
             shape, roles = structure
