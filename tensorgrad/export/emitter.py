@@ -1,47 +1,18 @@
-"""Export an expression (or a dict of them) as standalone Python source for numpy,
-torch or jax, and compile it.
-
-The generated function
-* takes the variables as arguments, **sorted by name** (dimensions no variable
-  fixes become keyword-only arguments, e.g. `*, n`);
-* checks the number of axes of every argument and that each dimension symbol is
-  bound to one size (`ValueError` naming variable, edge and both sizes);
-* computes every distinct sub-expression once across all outputs (sub-expressions
-  are hash-consed by a key blind to edge names, so `exp(u[i])` and `exp(u[k])`
-  are one temporary);
-* contracts each product pairwise in an order chosen here, at export time, by
-  `opt_einsum.contract_path` for typical sizes (`sizes={"n": 1000}`, default
-  `DEFAULT_SIZE` per dimension), written out as `@` / `tensordot` / broadcasting
-  `*` / `einsum` calls: no path search at run time;
-* never materialises a copy tensor: copy tensors become shared einsum indices,
-  broadcasting, or (for a diagonal *result*) a write into a diagonal view;
-* uses stable forms: max-shifted softmax/logsumexp, `log1p`, `logaddexp`,
-  `solve` for inverse(X) contracted with a vector or matrix;
-* sums of products that share factors are factored (Σ_t w_t C R_t -> C Σ_t w_t R_t),
-  so e.g. a logistic-regression Hessian is one matrix product.
-
->>> import numpy as np, tensorgrad as tg
->>> A = tg.Variable("A", i="m", j="n"); x = tg.Variable("x", j="n")
->>> f = tg.compile(A @ x)
->>> f(np.eye(2), np.array([1.0, 2.0]))
-array([1., 2.])
->>> print(tg.to_code(A @ x).splitlines()[-1])
-    return A_x
-"""
+"""The code generator: turns expression nodes into statements of generated source,
+sharing sub-expressions and contracting products pairwise in an order fixed here."""
 
 from __future__ import annotations
 
 import builtins
-import keyword
 import math
 import re
-import textwrap
 from typing import Mapping
 
 import opt_einsum
 
-from .evaluate import edge_classes
-from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
+from ..evaluate import edge_classes
+from ..expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
+from .backends import _Backend, _ident, _num
 
 DEFAULT_SIZE = 1000
 BACKENDS = ("numpy", "torch", "jax")
@@ -106,144 +77,6 @@ class _Val:
     def dense(self):
         """One axis per edge: no broadcast and no diagonal."""
         return sorted(a for a in self.axes if a is not None) == list(range(self.ndim)) == list(range(len(self.axes)))
-
-
-# ---------------------------------------------------------------------------
-# Backends: how to spell each primitive
-# ---------------------------------------------------------------------------
-
-class _Backend:
-    mod = "np"
-    header = "import numpy as np"
-
-    def asarray(self, v):
-        # integers and booleans become floats (results are written into arrays of this type)
-        return f"np.asarray({v}, dtype=np.result_type({v}, 1.0))"
-
-    def transpose(self, code, perm):
-        if list(perm) == [1, 0]:
-            return f"{code}.T"
-        return f"{code}.transpose({tuple(perm)})"
-
-    def einsum(self, spec, *codes):
-        return f"{self.mod}.einsum({spec!r}, {', '.join(codes)})"
-
-    def tensordot(self, a, b, ia, ib):
-        return f"{self.mod}.tensordot({a}, {b}, axes=({list(ia)}, {list(ib)}))"
-
-    def sum(self, code, axes):
-        return f"{code}.sum({tuple(axes)})"
-
-    def zeros(self, shape, dtype):
-        return f"{self.mod}.zeros({shape}, dtype={dtype})"
-
-    def ones(self, n, dtype):
-        return f"{self.mod}.ones({n}, dtype={dtype})"
-
-    def eye(self, n, dtype):
-        return f"{self.mod}.eye({n}, dtype={dtype})"
-
-    def full(self, shape, value, dtype):
-        return f"{self.mod}.full({shape}, {value}, dtype={dtype})"
-
-    def broadcast(self, code, shape):
-        return f"{self.mod}.broadcast_to({code}, {shape}).copy()"
-
-    def scalar_out(self, code):
-        return f"np.asarray({code})"
-
-    def max(self, code, axis, keepdims):
-        return f"{code}.max({axis}{', keepdims=True' if keepdims else ''})"
-
-    def sum_axis(self, code, axis, keepdims):
-        return f"{code}.sum({axis}{', keepdims=True' if keepdims else ''})"
-
-    def moveaxis(self, code, src, dst):
-        return f"{self.mod}.moveaxis({code}, {tuple(src)}, {tuple(dst)})"
-
-    linalg = "np.linalg"
-    inplace_diag = True  # write into diagonal views (np.einsum('ii->i', out)[...] = v)
-
-    def fn(self, name, x, p=None):
-        m = self.mod
-        table = {
-            "exp": f"{m}.exp({x})", "log": f"{m}.log({x})", "log1p": f"{m}.log1p({x})",
-            "tanh": f"{m}.tanh({x})", "sin": f"{m}.sin({x})", "cos": f"{m}.cos({x})",
-            "abs": f"{m}.abs({x})", "sign": f"{m}.sign({x})",
-            "sqrt": f"{m}.sqrt({x})", "softplus": f"{m}.logaddexp(0.0, {x})",
-            "sigmoid": f"{m}.exp(-{m}.logaddexp(0.0, -{x}))",
-            "relu": f"{m}.maximum({x}, 0.0)", "step": f"({x} > 0) * 1.0",
-        }
-        return table.get(name)
-
-
-class _Torch(_Backend):
-    mod = "torch"
-    header = "import torch"
-    inplace_diag = False
-
-    def asarray(self, v):
-        return f"torch.as_tensor({v})"
-
-    def transpose(self, code, perm):
-        if list(perm) == [1, 0]:
-            return f"{code}.T"
-        return f"{code}.permute({tuple(perm)})"
-
-    def tensordot(self, a, b, ia, ib):
-        return f"torch.tensordot({a}, {b}, dims=({list(ia)}, {list(ib)}))"
-
-    def broadcast(self, code, shape):
-        return f"{code}.expand({shape}).clone()"
-
-    def scalar_out(self, code):
-        return f"torch.as_tensor({code})"
-
-    def max(self, code, axis, keepdims):
-        return f"{code}.amax({axis}{', keepdim=True' if keepdims else ''})"
-
-    def sum_axis(self, code, axis, keepdims):
-        return f"{code}.sum({axis}{', keepdim=True' if keepdims else ''})"
-
-    linalg = "torch.linalg"
-
-    def fn(self, name, x, p=None):
-        special = {"softplus": f"torch.nn.functional.softplus({x})", "sigmoid": f"torch.sigmoid({x})",
-                   "relu": f"torch.relu({x})", "step": f"({x} > 0).to({x}.dtype)"}
-        return special.get(name) or super().fn(name, x, p)
-
-
-class _Jax(_Backend):
-    mod = "jnp"
-    header = "import jax.numpy as jnp"
-    inplace_diag = False
-
-    def asarray(self, v):
-        return f"jnp.asarray({v})"
-
-    def broadcast(self, code, shape):
-        return f"jnp.broadcast_to({code}, {shape})"
-
-    def scalar_out(self, code):
-        return f"jnp.asarray({code})"
-
-    linalg = "jnp.linalg"
-
-
-_BACKENDS = {"numpy": _Backend(), "torch": _Torch(), "jax": _Jax()}
-
-
-def _ident(s: str) -> str:
-    s = re.sub(r"\W", "_", s)
-    if not s or s[0].isdigit():
-        s = "v_" + s
-    return s + "_" if keyword.iskeyword(s) else s
-
-
-def _num(w) -> str:
-    if isinstance(w, float) and w.is_integer() and abs(w) < 1e15:
-        w = int(w)
-    return repr(w)
 
 
 # ---------------------------------------------------------------------------
@@ -718,7 +551,7 @@ class _Emitter:
             self.lines.append(f"{self.b.einsum(ls_full + '->' + view, out)}[...] = {self.aligned(v.code, vl, view)}")
             return out
         # torch / jax: multiply by identity matrices (the result is that large anyway)
-        factors, seen = [], {}
+        factors = []
         target = "".join(_LETTERS[26 + e] if a is not None else ls_full[e] for e, a in enumerate(ax))
         first_edge = {}
         for e, a in enumerate(ax):
@@ -831,7 +664,7 @@ class _Emitter:
 
     # -- functions ----------------------------------------------------------
     def _function(self, f: Function) -> _Val:
-        name, spec = f.spec.name, f.spec
+        name = f.spec.name
         if name == "log" and isinstance(f.arg, Sum):
             special = self._log_one_plus(f)
             if special is not None:
@@ -970,161 +803,3 @@ def _linear(parts) -> str:
         else:
             out += f" - {term}" if neg else f" + {term}"
     return out
-
-
-# ---------------------------------------------------------------------------
-# Public API
-# ---------------------------------------------------------------------------
-
-def _outputs(expr_or_dict):
-    if isinstance(expr_or_dict, Tensor):
-        return {None: expr_or_dict}
-    if isinstance(expr_or_dict, Mapping):
-        if not expr_or_dict:
-            raise ValueError("to_code needs at least one output")
-        for k, t in expr_or_dict.items():
-            if not isinstance(k, str):
-                raise TypeError(f"output names must be strings, got {k!r}")
-            if not isinstance(t, Tensor):
-                raise TypeError(f"output {k!r} is not a tensorgrad expression: {type(t).__name__}")
-        return dict(expr_or_dict)
-    raise TypeError(f"to_code expects an expression or a dict of expressions, got {type(expr_or_dict).__name__}")
-
-
-def _collect(t: Tensor, seen: dict, dims: set, visited: set):
-    if id(t) in visited:
-        return
-    visited.add(id(t))
-    if isinstance(t, Derivative):
-        t = t.doit()
-    if isinstance(t, Variable):
-        other = seen.get(t.name)
-        if other is not None and other.identity != t.identity:
-            raise ValueError(f"two different variables are both named {t.name!r}: edges {other.original} and {t.original}")
-        seen.setdefault(t.name, t)
-    dims.update(t._dimt)
-    if isinstance(t, Delta):
-        dims.add(t.dim)
-    if isinstance(t, Function):
-        dims.update(t.arg._dimt)
-    for c in t.children():
-        _collect(c, seen, dims, visited)
-
-
-def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mapping | None = None) -> str:
-    """Python source defining `def name(<variables sorted by name>, *, <free dims>)`.
-
-    Returns one array (axes in `expr.edges` order) or, for a dict input, a dict of
-    arrays with the same keys. `sizes` gives typical sizes per dimension symbol
-    for choosing the contraction order (default `DEFAULT_SIZE` each).
-
-    >>> import tensorgrad as tg
-    >>> x = tg.Variable("x", "i")
-    >>> print(tg.to_code(tg.sum(x * x), name="sq"))  # doctest: +ELLIPSIS
-    # Generated by tensorgrad...
-    def sq(x):
-    ...
-    """
-    if backend not in _BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        raise ValueError(f"function name must be a Python identifier, got {name!r}")
-    for d, n in (sizes or {}).items():
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"sizes[{d!r}] must be a positive integer, got {n!r}")
-    outs = _outputs(expr_or_dict)
-    variables, dims, visited = {}, set(), set()
-    for t in outs.values():
-        _collect(t, variables, dims, visited)
-    b = _BACKENDS[backend]
-    em = _Emitter(b, sizes or {}, {name})
-    em.params = {}
-    for vname in sorted(variables):
-        em.params[vname] = em.fresh(vname)
-    # input checks
-    check = []
-    for vname in sorted(variables):
-        v, p = variables[vname], em.params[vname]
-        check.append(f"{p} = {b.asarray(p)}")
-        k = len(v.original)
-        check.append(f"if {p}.ndim != {k}:")
-        # messages as repr'd literals: edge names may hold quotes or braces (e.g. "j'")
-        msg = f"variable {vname!r} has {k} edges {v.original} but its value has "
-        check.append(f"    raise ValueError({msg!r} + str({p}.ndim) + ' axes (shape ' + str(tuple({p}.shape)) + ')')")
-        for ax, (edge, d) in enumerate(zip(v.original, v._dimt)):
-            if d not in em.dimname:
-                em.dimname[d] = em.fresh(d)
-                check.append(f"{em.dimname[d]} = {p}.shape[{ax}]")
-                em.first = getattr(em, "first", {})
-                em.first[d] = f"edge {edge!r} of variable {vname!r}"
-            else:
-                n = em.dimname[d]
-                check.append(f"if {p}.shape[{ax}] != {n}:")
-                head, mid = f"dimension {d!r} bound to two sizes: ", f" ({em.first[d]}) and "
-                tail = f" (edge {edge!r} of variable {vname!r})"
-                check.append(f"    raise ValueError({head!r} + str({n}) + {mid!r} + str({p}.shape[{ax}]) + {tail!r})")
-    kwonly = []
-    for d in sorted(dims - set(em.dimname)):
-        em.dimname[d] = em.fresh(d)
-        kwonly.append(em.dimname[d])
-    if variables:
-        em.dtype = f"{em.params[sorted(variables)[0]]}.dtype"
-    else:  # no variable to take a type from: the backend's float
-        em.dtype = "torch.float64" if backend == "torch" else "float"
-    results = {}
-    for key, t in outs.items():
-        v = em.emit(t)
-        dims_t = t._dimt
-        if v.scalar:
-            code = b.scalar_out(v.code) if not t.edges else em.densify(v, v.axes, dims_t)
-        elif not t.edges:
-            code = b.scalar_out(v.code) if b.mod != "jnp" else v.code
-        else:
-            code = em.densify(v, v.axes, dims_t) if not v.dense else em.aligned(
-                v.code, "".join(_LETTERS[a] for a in range(v.ndim)), "".join(_LETTERS[a] for a in v.axes))
-        results[key] = code
-    args = [em.params[v] for v in sorted(variables)]
-    sig = ", ".join(args + (["*"] + kwonly if kwonly else []))
-    src = ["# Generated by tensorgrad.to_code (needs only " + b.header.split()[1] + ")", b.header, "", ""]
-    src.append(f"def {name}({sig}):")
-    for key, t in outs.items():
-        label = "" if key is None else f"{key}: "
-        for k, part in enumerate(textwrap.wrap(" ".join(str(t).split()), 96, break_on_hyphens=False)):
-            src.append(f"    # {label if k == 0 else ' ' * len(label)}{part}")
-        src.append(f"    #   edges {t.edges}")
-    for line in check + em.lines:
-        src.append("    " + line)
-    if None in results:
-        src.append(f"    return {results[None]}")
-    else:
-        src.append("    return {")
-        for key, code in results.items():
-            src.append(f"        {key!r}: {code},")
-        src.append("    }")
-    return "\n".join(src) + "\n"
-
-
-_CACHE: dict = {}
-
-
-def compile(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mapping | None = None):  # noqa: A001
-    """The function `to_code` writes, ready to call (cached per expression structure).
-
-    >>> import numpy as np, tensorgrad as tg
-    >>> x = tg.Variable("x", "i")
-    >>> tg.compile(tg.sum(x * x))(np.array([3.0, 4.0]))
-    array(25.)
-    """
-    outs = _outputs(expr_or_dict)
-    key = (tuple(outs.items()), backend, name, tuple(sorted((sizes or {}).items())))
-    fn = _CACHE.get(key)
-    if fn is None:
-        src = to_code(expr_or_dict, backend, name, sizes)
-        namespace: dict = {}
-        exec(builtins.compile(src, f"<tensorgrad.to_code {name}>", "exec"), namespace)
-        fn = namespace[name]
-        fn.__source__ = src
-        if len(_CACHE) >= 512:  # a bound, for programs that generate many expressions
-            _CACHE.clear()
-        _CACHE[key] = fn
-    return fn
