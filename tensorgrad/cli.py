@@ -215,7 +215,6 @@ def finite_difference_check(inner, x, result, shapes: dict, seed: int = 0, h: fl
 
 
 def _run_derivative(args, out) -> int:
-    import tensorgrad as tg
     from .notation.printing import kron_convention, kron_edges, to_index, to_latex, to_matrix, to_notation_ast
 
     shapes = parse_shapes(args.shapes)

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .expr import FUNCTIONS, Delta, Function, Product, Sum, Tensor, Zero, fresh_name, hadamard, ones_like, scale
+from .expr import FUNCTIONS, Delta, Function, Product, Sum, Tensor, Zero, fresh_name, hadamard, scale
 
 
 @dataclass(frozen=True)

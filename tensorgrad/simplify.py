@@ -11,7 +11,7 @@ Every rule keeps the value and the free edges of the node it rewrites.
 from __future__ import annotations
 
 from .canonical import _stable_hash, canonical_key, isomorphic, normal_number, refine_colours, shape_key
-from .expr import (ONE, Delta, Derivative, Function, Product, Sum, Tensor, Zero, as_number,
+from .expr import (Delta, Derivative, Function, Product, Sum, Tensor, Zero, as_number,
                    fresh_name, number, ones_like, scale)
 from .rewrite import fixpoint
 
