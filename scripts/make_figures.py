@@ -152,6 +152,7 @@ def benchmark_cases():
 
     def softmax_ce():
         z = Variable("z", i="n"); y = Variable("y", i="n")
+        tg.assume_sums_to_one(y, "i")  # a one-hot label: the Hessian is then diag(p) − p pᵀ
         return -(y @ tg.log(_fn("softmax")(z, "i"))), z, 2
 
     def mlp():
@@ -178,7 +179,7 @@ def benchmark_cases():
         "mf": (mf, "mf: Hessian of ‖T − UVᵀ‖² in U"),
         "logdet_gradient": (logdet_grad, "logdet: gradient of log det X"),
         "logdet": (logdet_hess, "logdet: Hessian of log det X"),
-        "softmax_ce": (softmax_ce, "softmax_ce: Hessian of −yᵀ log softmax(z)"),
+        "softmax_ce": (softmax_ce, "softmax_ce: Hessian of −yᵀ log softmax(z), Σy = 1"),
         "mlp": (mlp, "mlp: Hessian of ‖W₂ tanh(W₁x) − y‖² in W₁"),
         "det_lemma": (det_lemma, "det_lemma: Hessian of det(I + xxᵀ)"),
         "attention": (attention, "attention: Hessian of Σ (softmax(QKᵀ)V)² in Q"),
