@@ -33,7 +33,7 @@ def derivatives(text, wrt, shapes=None):
 # (exercise, text, wrt, printed f, printed derivative, printed Hessian or None)
 EXERCISES = [
     (1, "A*x", "x", "A x", "A", None),
-    (2, "c'*x", "x", "cᵀ x", "c", "0"),
+    (2, "c'*x", "x", "cᵀ x", "c", "0I"),
     (3, "x'*A*x/2 + b'*x + c", "x", "xᵀ A x/2 + bᵀ x + c", "Aᵀ x/2 + A x/2 + b", "Aᵀ/2 + A/2"),
     (4, "-exp(-x'*x)", "x", "−exp(−‖x‖²)", "2exp(−‖x‖²)x", "2exp(−‖x‖²)(I − 2x xᵀ)"),
     (5, "norm2(A*x - b)^2/2", "x", "‖A x‖²/2 + ‖b‖²/2 − bᵀ A x", "Aᵀ(A x − b)", "Aᵀ A"),
@@ -336,3 +336,115 @@ def test_not_kronecker_stays_index_notation():
     # ... while the same tensor with edges named for its own order is I ⊗ I
     Y = tg.Variable("Y", a="m", b="n")
     assert to_matrix(tg.derivative(Y, Y)) == "I ⊗ I"
+
+
+# -- regressions found by the round-trip property (tests/test_properties.py) -----
+
+SHAPES = {"A": ("n", "n"), "B": ("n", "n"), "x": ("n",), "y": ("n",), "a": (), "b": ()}
+
+
+def _values(seed=0, n=4):
+    rng = np.random.default_rng(seed)
+    return {"A": rng.normal(size=(n, n)), "B": rng.normal(size=(n, n)), "x": rng.normal(size=n),
+            "y": rng.normal(size=n), "a": np.array(rng.normal()), "b": np.array(rng.normal())}
+
+
+def _round_trip(text):
+    """(expression, printed text, expression parsed back from the text)."""
+    e = parse(text, SHAPES)
+    printed = to_matrix(e, cols="j") if tuple(e.edges) == ("j",) else to_matrix(e)
+    return e, printed, parse(printed, SHAPES)
+
+
+def test_reciprocal_in_a_scaled_scalar_product_parses_back():
+    # printed `a 1 ⊘ exp(x)ᵀ y` before, which the parser rejects
+    e, printed, back = _round_trip("a*sum(y ./ exp(x))")
+    assert printed == "a sum(y ⊘ exp(x))"
+    v = _values()
+    expected = v["a"] * np.sum(v["y"] / np.exp(v["x"]))
+    assert np.allclose(tg.evaluate(back, v), expected) and np.allclose(tg.evaluate(e, v), expected)
+    # a reciprocal in a longer chain keeps its parentheses: (1 ⊘ u)ᵀ A v
+    e, printed, back = _round_trip("a*((vector(1) ./ exp(x))' * A * y)")
+    expected = v["a"] * (1 / np.exp(v["x"])) @ v["A"] @ v["y"]
+    assert np.allclose(tg.evaluate(back, v), expected), printed
+
+
+@pytest.mark.parametrize("text, printed, shape", [
+    ("x - x", "𝟎", (4,)),
+    ("x' - x'", "𝟎ᵀ", (4,)),
+    ("A - A", "0I", (4, 4)),
+    ("a - a", "0", ()),
+])
+def test_zero_vector_and_matrix_keep_their_shape(text, printed, shape):
+    # `x - x` printed as the scalar `0` before
+    e, got, back = _round_trip(text)
+    assert got == printed
+    assert set(back.edges) == set(e.edges)
+    values = _values()
+    out = tg.evaluate(back, values, edges=e.edges, dims={"n": 4})
+    assert out.shape == shape and not np.any(out)
+    assert tg.equivalent(back, e)
+
+
+def test_non_square_zero_matrix_prints_as_matrix_of_zeros():
+    z = tg.zeros(i="m", j="n")
+    assert to_matrix(z) == "matrix(0)" and to_latex(z) == r"\mathbf{0}"
+    back = parse("matrix(0)")
+    out = tg.evaluate(back, {}, dims={"m": 2, "n": 3})
+    assert out.shape == (2, 3) and not np.any(out)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("exp(2)", lambda v: np.exp(2.0)),
+    ("exp(0.1)*x", lambda v: np.exp(0.1) * v["x"]),
+    ("det(2*A)", lambda v: np.linalg.det(2 * v["A"])),
+    ("0.1*a", lambda v: 0.1 * v["a"]),
+    ("a/3 + 2*b/3", lambda v: v["a"] / 3 + 2 * v["b"] / 3),
+])
+def test_folded_constants_print_with_full_precision(text, expected):
+    # printed with 6 significant digits before (exp(2) -> 7.38906)
+    e, printed, back = _round_trip(text)
+    v = _values()
+    # the printed text holds the simplified expression's constants exactly
+    assert np.array_equal(tg.evaluate(e.simplify(), v), tg.evaluate(back, v, edges=e.edges)), printed
+    assert np.allclose(tg.evaluate(back, v, edges=e.edges), expected(v))
+
+
+def test_numbers_print_as_shortest_repr_and_simple_fractions_stay_short():
+    assert to_matrix(parse("exp(2)")) == repr(np.exp(2.0).item())
+    assert "0.6931471805599453" in to_matrix(parse("det(2*A)", SHAPES))
+    assert to_matrix(parse("0.1*a", SHAPES)) == "a/10"
+    assert to_matrix(parse("a/3", SHAPES)) == "a/3"
+    assert to_matrix(parse("2.5*a", SHAPES)) == "5a/2"
+    assert to_matrix(parse("1e-5*a", SHAPES)) == "1e-05a"
+    assert to_latex(parse("1e-5*a", SHAPES)) == r"1 \cdot 10^{-5}a"
+
+
+def test_trace_of_identity_prints_the_dimension_and_parses_back():
+    # printed `n`, which parsed as a variable
+    e, printed, back = _round_trip("tr(eye + A)")
+    assert printed == "n + tr(A)"
+    v = _values(n=5)
+    assert np.isclose(tg.evaluate(back, v), 5 + np.trace(v["A"]))
+    assert tg.equivalent(back, e)
+    assert "n" not in variables(printed, SHAPES)
+    # without shapes declaring it, `n` is an ordinary (scalar) variable
+    assert "n" in variables("n + tr(A)")
+
+
+def test_dimension_sizes_inside_folded_constants_parse_back():
+    e, printed, back = _round_trip("det(2*A)")
+    v = _values(n=3)
+    assert np.isclose(tg.evaluate(back, v), np.linalg.det(2 * v["A"])), printed
+
+
+def test_numbers_do_not_run_into_names():
+    # `2e1` would read as the number 20, `mu(` as a call of an unknown function mu
+    e1, mu, x = tg.Variable("e1"), tg.Variable("mu"), tg.Variable("x", i="n")
+    assert to_matrix(2 * e1) == "2 e1"
+    assert tg.evaluate(parse(to_matrix(2 * e1)), {"e1": np.array(3.0)}) == 6.0
+    t = mu * (x + x * e1)
+    printed = to_matrix(t)
+    back = parse(printed, {"mu": (), "e1": (), "x": ("n",)})
+    v = {"mu": np.array(1.5), "e1": np.array(-0.5), "x": np.arange(3.0)}
+    assert np.allclose(tg.evaluate(back, v), 1.5 * (np.arange(3.0) * 0.5)), printed

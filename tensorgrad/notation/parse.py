@@ -24,7 +24,12 @@ Syntax
   (row-major; see :mod:`tensorgrad.notation.printing`). It can only be scaled,
   negated and added to other Kronecker products (``2I ⊗ A + B ⊗ I``).
   ``eye`` (or ``I``, unless ``shapes`` declares a variable ``I``) is the identity;
-  ``vector(c)`` / ``matrix(c)`` are all-``c`` vectors / matrices (``c`` a number).
+  ``vector(c)`` / ``matrix(c)`` are all-``c`` vectors / matrices (``c`` a number);
+  ``𝟏`` and ``𝟎`` are ``vector(1)`` and ``vector(0)``.
+* A name that ``shapes`` uses as a dimension symbol (and does not declare as a
+  variable) is the size of that dimension: with ``{"A": ("n", "n")}``, ``n + tr(A)``
+  is ``tr(I + A)``. A multi-letter name followed by ``(`` is a call; with a space
+  between (``mu (x + y)``) it is a product.
 
 Types
 -----
@@ -219,9 +224,10 @@ def tokenize(text: str) -> list[Token]:
                 raise NotationError(text, pos, "syntax error: expected a superscript digit after '⁻'")
             tokens.append(Token("SUP", text[start:pos], start, pos, sign * int(digits)))
             continue
-        if c == "𝟏":  # the printer's all-ones vector: read it as vector(1)
+        if c in "𝟏𝟎":  # the printer's all-ones / zero vector: read it as vector(1) / vector(0)
+            v = 1 if c == "𝟏" else 0
             tokens += [Token("NAME", "vector", start, pos + 1), Token("(", "(", start, pos + 1),
-                       Token("NUM", "1", start, pos + 1, 1), Token(")", ")", start, pos + 1)]
+                       Token("NUM", str(v), start, pos + 1, v), Token(")", ")", start, pos + 1)]
             pos += 1
             continue
         if c in _SIMPLE:
@@ -515,7 +521,7 @@ class _Parser:
             return self.call(func, t)
         if name == "I":
             return Call("eye", (), span=(t.start, t.end))
-        if is_call and len(name) > 1:
+        if is_call and len(name) > 1 and self.tok.start == t.end:
             known = ", ".join(sorted(FUNCTIONS))
             raise NotationError(self.text, t.start, f"unknown function {name!r} (known functions: {known})", t.end)
         return Name(name, span=(t.start, t.end))
@@ -637,6 +643,7 @@ class _Inference:
     def __init__(self, text: str, shapes: dict[str, tuple[str, ...]], kinds: dict[str, str] | None = None):
         self.text = text
         self.shapes = shapes
+        self.dim_names = _dimension_names(shapes)
         self.kinds = kinds or {}  # undeclared lower-case names -> "scalar" | "column"
         self.counter = 0
         self.symbols: dict[str, _Dim] = {}
@@ -734,6 +741,8 @@ class _Inference:
         if isinstance(node, Number):
             return (ONE, ONE)
         if isinstance(node, Name):
+            if node.id in self.dim_names:  # the size of a declared dimension: a number
+                return (ONE, ONE)
             return self.variable_type(node.id)
         if isinstance(node, Neg):
             return self.visit(node.operand)
@@ -964,6 +973,12 @@ def _default_kind(name: str) -> str:
     return "scalar" if not ("h" <= name[0] <= "z") else "column"
 
 
+def _dimension_names(shapes: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """Dimension symbols of ``shapes`` that are not also variable names: in the text
+    they stand for the size of the dimension (``tr(I)`` prints as ``n``)."""
+    return frozenset(d for shape in shapes.values() for d in shape) - set(shapes)
+
+
 def _analyse(text: str, shapes=None) -> _Analysis:
     """Parse and type ``text``.
 
@@ -977,8 +992,9 @@ def _analyse(text: str, shapes=None) -> _Analysis:
     shapes_n = _normalize_shapes(shapes)
     ast = _Parser(text, frozenset(shapes_n)).parse()
     soft: list[str] = []
+    dim_names = _dimension_names(shapes_n)
     for name in _names(ast):
-        if name not in shapes_n and name not in soft and name[0].islower():
+        if name not in shapes_n and name not in dim_names and name not in soft and name[0].islower():
             soft.append(name)
     defaults = {name: _default_kind(name) for name in soft}
     flip_sets: Iterator[tuple[str, ...]]
@@ -1255,6 +1271,8 @@ class _Builder:
         if isinstance(node, Number):
             return _Val(node.value, None, None)
         if isinstance(node, Name):
+            if node.id in self.inf.dim_names:
+                return _Val(tg.delta(node.id), None, None)
             rows, cols = self.dims(node)
             return _Val(self.vars[node.id], rows, cols)
         if isinstance(node, Neg):

@@ -50,6 +50,13 @@ Where no matrix reading exists (3-tensors, other 4-tensors, irregular contractio
 :func:`to_matrix` falls back to index notation with implied summation, followed by
 the einsum string of the network when it is a single product of leaves.
 
+Numbers print as integers, simple fractions (``x/3``, only where parsing gives back
+the same float) or their shortest round-trip ``repr``. A zero keeps its shape: ``𝟎``
+(``vector(0)``), ``𝟎ᵀ``, ``0I`` (square) or ``matrix(0)``. The size of a dimension
+(``tr(I)``, a copy tensor with no edges) prints as its symbol ``n``, which the parser
+reads back as that size when ``shapes`` declares the dimension. ``𝟏``, ``𝟎`` and ``I``
+carry no dimension, so one left untied to any variable reads back with a fresh one.
+
 ``parse(to_matrix(e))`` is equivalent to ``e`` whenever the matrix reading exists
 and the variables follow the naming convention of the parser.
 """
@@ -156,6 +163,29 @@ def _num(w) -> Number:
     return Number(w)
 
 
+def _zero(t, rows, cols) -> Node:
+    """The zero of ``t``'s shape: ``0``, ``𝟎`` (``vector(0)``), ``𝟎ᵀ``, ``0I`` (square) or ``matrix(0)``."""
+    if rows is None and cols is None:
+        return Number(0)
+    if cols is None or rows is None:
+        v = Call("vector", (Number(0),))
+        return v if cols is None else Transpose(v)
+    if t.dims[rows] == t.dims[cols]:  # 0I keeps the two sides one dimension when parsed back
+        return BinOp("*", Number(0), Call("eye"))
+    return Call("matrix", (Number(0),))
+
+
+def _is_recip(node: Node) -> bool:
+    return isinstance(node, BinOp) and node.op == "./" and node.left == Number(1)
+
+
+def _col(node: Node) -> Node:
+    """The column form of a row vector's AST (transposes pushed through ⊙ and ⊘)."""
+    if isinstance(node, BinOp) and node.op in (".*", "./"):
+        return BinOp(node.op, _col(node.left), _col(node.right))
+    return _T(node)
+
+
 def _mul(factors: list[Node]) -> Node:
     out = factors[0]
     for f in factors[1:]:
@@ -181,7 +211,8 @@ class _Term:
         denom = list(self.denom)
         if not float(coef).is_integer():
             frac = Fraction(coef).limit_denominator(1000)
-            if abs(float(frac) - coef) < 1e-12 * max(1.0, abs(coef)) and frac.denominator > 1:
+            # only when parsing `p x/q` (p times x times 1/q) gives back exactly coef
+            if frac.denominator > 1 and frac.numerator * (1.0 / frac.denominator) == coef:
                 coef = frac.numerator
                 denom = [Number(frac.denominator)] + denom
         if not factors:
@@ -296,7 +327,7 @@ class _Reader:
                 return Call("eye")
             raise NotMatrix("a copy tensor with three or more free edges")
         if isinstance(t, ex.Zero):
-            return Number(0)
+            return _zero(t, rows, cols)
         if isinstance(t, ex.Sum):
             return self.sum(t, rows, cols)
         if isinstance(t, ex.Function):
@@ -325,12 +356,12 @@ class _Reader:
             tm = _as_term(node, self.kinds)
             tm.coef *= w
             terms.append(tm)
-        return self.combine(terms, rows is None and cols is None)
+        return self.combine(terms, rows is None and cols is None, _zero(t, rows, cols))
 
-    def combine(self, terms: list[_Term], scalar: bool) -> Node:
+    def combine(self, terms: list[_Term], scalar: bool, zero: Node = Number(0)) -> Node:
         terms = [tm for tm in terms if tm.coef != 0]
         if not terms:
-            return Number(0)
+            return zero
         if len(terms) == 1:
             return self.mark(terms[0].ast(), scalar)
         outer = _Term(1, [], [], [])
@@ -553,6 +584,10 @@ class _Reader:
             if s[0][0].ones and len(s) > 1:
                 return Call("sum", (_mul(render(s[1:])),))
         options = [render(seq), render(rseq)]
+        fs = options[0]  # a row times a column
+        if len(fs) == 2 and any(_is_recip(f) for f in fs):  # uᵀ(𝟏 ⊘ w) as sum(u ⊘ w)
+            u, w = (_col(fs[0]), fs[1].right) if _is_recip(fs[1]) else (fs[1], _col(fs[0]).right)
+            return Call("sum", (BinOp("./", u, w),))
         for fs in options:
             k = len(fs) // 2
             if len(fs) % 2 == 0 and all(fs[k + i] == _T(fs[k - 1 - i]) for i in range(k)):
@@ -824,11 +859,12 @@ def _prec(node: Node) -> float:
 
 
 def _fmt_number(v) -> str:
-    if isinstance(v, float) and v.is_integer():
+    """Integers as such, other floats as their shortest round-trip ``repr`` (so that
+    parsing the text gives back the very same float; simple fractions are printed as
+    ``x/3`` by :class:`_Term`)."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
         v = int(v)
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
+    return repr(v) if isinstance(v, float) else str(v)
 
 
 def _is_int(node: Node):
@@ -868,6 +904,8 @@ class _Unicode:
             return f"{self.r(node.left)} {'+' if op == '+' else '−'} {right}"
         if op == "*":
             left, right = self.wrap(node.left, 2), self.wrap(node.right, 2)
+            if isinstance(node.left, BinOp) and node.left.op in (".*", "./"):
+                left = f"({left})"  # (1 ⊘ u)ᵀv, not 1 ⊘ uᵀ v (a 1 ⊘ … after a factor is no product)
             if isinstance(node.right, BinOp) and node.right.op in ("/", ".*", "./"):
                 right = f"({right})"
             return _juxtapose(left, right)
@@ -896,6 +934,8 @@ class _Unicode:
             return f"{self.wrap(args[0], 2)} ⊗ {self.wrap(args[1], 2)}"
         if f == "vector" and _is_int(args[0]) == 1:
             return "𝟏"
+        if f == "vector" and _is_int(args[0]) == 0:
+            return "𝟎"
         if f == "norm2":
             return f"‖{self.r(args[0])}‖"
         if f == "inv":
@@ -912,15 +952,29 @@ _SUPERSCRIPTS = set("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ")
 
 def _juxtapose(left: str, right: str) -> str:
     a, b = left[-1], right[0]
+    if b == "(" and _trailing_name(left):  # `mu (x + y)`: a space, or `mu(` reads as a call
+        return f"{left} {right}"
+    b = "𝟏" if b == "𝟎" else b
+    a = "𝟏" if a == "𝟎" else a
     if a in _SUPERSCRIPTS and a != "ᵀ" and (b.isalnum() or b == "𝟏"):
         return f"{left} {right}"
     if (a.isalnum() or a == "_") and (b.isalnum() or b == "_" or b == "𝟏"):
-        if a.isdigit() and not b.isdigit() and b != "_":
-            return left + right  # 2A
+        number = not (_trailing_name(left) or left[-2:-1].isalpha() or left[-2:-1] == "_")  # 2A, not e1 x
+        if number and a.isdigit() and not b.isdigit() and b != "_" and not (b in "eE" and right[1:2].isdigit()):
+            return left + right  # 2A (but 2 e1, not the number 2e1)
         return f"{left} {right}"
     if a == "𝟏" and (b.isalnum() or b == "𝟏"):
         return f"{left} {right}"
     return left + right
+
+
+def _trailing_name(text: str) -> bool:
+    """Does ``text`` end in an identifier of two or more characters?"""
+    k = len(text)
+    while k > 0 and (text[k - 1].isalnum() or text[k - 1] == "_") and text[k - 1] not in _SUPERSCRIPTS:
+        k -= 1
+    name = text[k:]
+    return len(name) > 1 and not name[0].isdigit() and not (k > 0 and text[k - 1] == ".")
 
 
 _LATEX_FUNCS = {
@@ -957,7 +1011,11 @@ class _Latex:
 
     def r(self, node: Node) -> str:
         if isinstance(node, Number):
-            return _fmt_number(node.value)
+            text = _fmt_number(node.value)
+            if "e" in text:  # 1e-05 -> 1 \cdot 10^{-5}
+                mant, exp = text.split("e")
+                return rf"{mant} \cdot 10^{{{int(exp)}}}"
+            return text
         if isinstance(node, Name):
             return self.name(node.id)
         if isinstance(node, Neg):
@@ -976,6 +1034,8 @@ class _Latex:
             return f"{self.r(node.left)} {op} {right}"
         if op == "*":
             left, right = self.wrap(node.left, 2), self.wrap(node.right, 2)
+            if isinstance(node.left, BinOp) and node.left.op in (".*", "./"):
+                left = rf"\left({left}\right)"
             if isinstance(node.right, BinOp) and node.right.op in (".*", "./"):
                 right = rf"\left({right}\right)"
             sep = " " if (left[-1].isalnum() and (right[0].isalnum() or right[0] == "\\")) else ""
@@ -1002,6 +1062,8 @@ class _Latex:
             return rf"{self.wrap(args[0], 2)} \otimes {self.wrap(args[1], 2)}"
         if f == "vector" and _is_int(args[0]) == 1:
             return r"\mathbf{1}"
+        if (f == "vector" or f == "matrix") and _is_int(args[0]) == 0:
+            return r"\mathbf{0}"
         if f == "vector" or f == "matrix":
             return rf"{self.r(args[0])}\,\mathbf{{1}}"
         if f == "norm2":
