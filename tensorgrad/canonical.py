@@ -225,11 +225,89 @@ def shape_key(t: Tensor) -> int:
 
 
 def graph_of(t: Tensor) -> nx.Graph:
+    """The labelled graph of `t` (cached), each node also given its refined colour
+    (see `_colour_graph`)."""
     g = t._cache.get("graph")
     if g is None:
         g = to_graph(t)
+        _colour_graph(g)
         t._cache["graph"] = g
     return g
+
+
+def _refine(adj: dict, colour: dict) -> dict:
+    """Colour refinement from an initial colouring until the number of classes stops
+    growing. Deterministic in (adjacency, colours) alone, so isomorphic inputs give
+    equal results: an isomorphism maps every node to one of the same colour."""
+    n_classes = len(set(colour.values()))
+    for _ in range(len(colour)):
+        new = {n: hash((colour[n], tuple(sorted((colour[m], lab) for m, lab in ends)))) for n, ends in adj.items()}
+        k = len(set(new.values()))
+        colour = new
+        if k == n_classes:
+            break
+        n_classes = k
+    return colour
+
+
+def _colour_graph(g: nx.Graph) -> None:
+    """Graph attributes for `isomorphic`: "adj" (node -> [(neighbour, edge label
+    hash)]), "colour" (refined colour per node) and "colours" (their sorted multiset).
+    Bare labels leave every wire, term and repeated sub-network alike (e.g. the same
+    inverse(X) three times in a Hessian term), and a generic matcher then took
+    seconds per pair on expanded second derivatives."""
+    adj = {n: [(m, hash(lab)) for m, lab in ((m, g.edges[n, m]["label"]) for m in g[n])] for n in g}
+    colour = _refine(adj, {n: hash(d["label"]) for n, d in g.nodes(data=True)})
+    nx.set_node_attributes(g, colour, "colour")
+    g.graph.update(adj=adj, colour=colour, colours=sorted(colour.values()))
+
+
+def _histogram(colour: dict) -> list:
+    return sorted(colour.values())
+
+
+def _match(ga: nx.Graph, gb: nx.Graph) -> bool:
+    """Is there an isomorphism ga -> gb (labels kept)? Individualise and refine
+    greedily: while some colour class has several nodes, fix one node of the
+    smallest class in ga to the first same-coloured node of gb that keeps the
+    refined colour multisets equal; once every class is a single node the only
+    candidate map is checked edge by edge. The classes are usually the orbits of
+    the automorphism group, where any choice works; if the greedy path fails, an
+    exact VF2 search (nodes matched by colour) decides."""
+    ca, cb = ga.graph["colour"], gb.graph["colour"]
+    adj_a, adj_b = ga.graph["adj"], gb.graph["adj"]
+    chosen = False
+    while True:
+        classes: dict = {}
+        for n, c in ca.items():
+            classes.setdefault(c, []).append(n)
+        ambiguous = [(len(ns), c) for c, ns in classes.items() if len(ns) > 1]
+        if not ambiguous:
+            where = {c: n for n, c in cb.items()}
+            m = {n: where[c] for n, c in ca.items()}
+            if all(ga.nodes[u]["label"] == gb.nodes[m[u]]["label"]
+                   and {(m[v], lab) for v, lab in ends} == set(adj_b[m[u]]) for u, ends in adj_a.items()):
+                return True
+            break
+        _, c = min(ambiguous)
+        mark = hash(("individual", c))
+        ra = _refine(adj_a, {**ca, classes[c][0]: mark})
+        hist = _histogram(ra)
+        for b0 in (n for n, cn in cb.items() if cn == c):
+            rb = _refine(adj_b, {**cb, b0: mark})
+            if _histogram(rb) == hist:
+                ca, cb = ra, rb
+                break
+        else:
+            if not chosen:
+                return False  # no node of gb can play the part of classes[c][0]
+            break  # an earlier choice may have been wrong
+        chosen = True
+    return nx.is_isomorphic(ga, gb, node_match=_same_colour, edge_match=_same_label)
+
+
+def _same_colour(a, b):
+    return a["colour"] == b["colour"]
 
 
 def _same_label(a, b):
@@ -242,4 +320,7 @@ def isomorphic(a: Tensor, b: Tensor) -> bool:
         return True
     if set(a.edges) != set(b.edges) or canonical_key(a) != canonical_key(b):
         return False
-    return nx.is_isomorphic(graph_of(a), graph_of(b), node_match=_same_label, edge_match=_same_label)
+    ga, gb = graph_of(a), graph_of(b)
+    if ga.graph["colours"] != gb.graph["colours"]:
+        return False
+    return _match(ga, gb)
