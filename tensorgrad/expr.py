@@ -44,10 +44,11 @@ class Tensor:
     __slots__ = ("edges", "_dimt", "_hash", "_cache")
 
     def _init(self, edges: tuple, dimt: tuple):
-        self.edges = tuple(edges)
-        self._dimt = tuple(dimt)
-        self._hash = None
-        self._cache = {}
+        # object.__setattr__: the immutability guard below is for users, not construction
+        object.__setattr__(self, "edges", tuple(edges))
+        object.__setattr__(self, "_dimt", tuple(dimt))
+        object.__setattr__(self, "_hash", None)
+        object.__setattr__(self, "_cache", {})
 
     # -- structure ---------------------------------------------------------
     @property
@@ -73,14 +74,11 @@ class Tensor:
 
     def __hash__(self):
         if self._hash is None:
-            self._hash = hash((type(self).__name__, self._fields()))
+            object.__setattr__(self, "_hash", hash((type(self).__name__, self._fields())))
         return self._hash
 
     def __setattr__(self, name, value):
-        if name in ("_hash",) or not hasattr(self, "_cache"):
-            object.__setattr__(self, name, value)
-        else:
-            raise AttributeError(f"{type(self).__name__} is immutable")
+        raise AttributeError(f"{type(self).__name__} is immutable")
 
     def __bool__(self):
         return True

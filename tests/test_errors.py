@@ -116,3 +116,8 @@ def test_import_pulls_in_no_plotting_or_frameworks():
             "print(sorted(m for m in ('matplotlib', 'torch', 'jax', 'hypothesis') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_nodes_are_immutable():
+    with pytest.raises(AttributeError, match="immutable"):
+        x.edges = ("k",)
