@@ -48,9 +48,7 @@ def bind_dims(t: Tensor, values: Mapping, dims: Mapping | None = None) -> tuple[
             raise ValueError(f"dims[{sym!r}] must be a non-negative integer, got {n!r}")
         sizes[sym], origin[sym] = int(n), "dims"
     arrays, seen = {}, {}
-    used = t._cache.get("variable_list")
-    if used is None:  # cached on the node: evaluating one expression again skips the walk
-        used = t._cache["variable_list"] = list(_variables_of(t))
+    used = variables_of(t)
     # variables given as keys also fix their dimensions, even where t no longer uses them
     given = [k for k in values if isinstance(k, Variable) and k.identity not in {v.identity for v in used}]
     for var in used + given:
@@ -73,27 +71,41 @@ def bind_dims(t: Tensor, values: Mapping, dims: Mapping | None = None) -> tuple[
     return arrays, sizes
 
 
-def _variables_of(t: Tensor, seen=None):
-    seen = set() if seen is None else seen
+def _walk_variables(t: Tensor, seen: set):
     if id(t) in seen:
         return
     seen.add(id(t))
     if isinstance(t, Variable):
         yield t
     for c in t.children():
-        yield from _variables_of(c, seen)
+        yield from _walk_variables(c, seen)
 
 
-def _dims_of(t: Tensor, out: set | None = None) -> set:
-    """Every dimension symbol used anywhere in t."""
-    out = set() if out is None else out
+def variables_of(t: Tensor) -> list:
+    """The variable occurrences of t, each distinct node once, in order of appearance
+    (cached on the node: evaluating one expression again skips the walk)."""
+    out = t._cache.get("variable_list")
+    if out is None:
+        out = t._cache["variable_list"] = list(_walk_variables(t, set()))
+    return out
+
+
+def _walk_dims(t: Tensor, out: set) -> set:
     out.update(t._dimt)
     if isinstance(t, Delta):
         out.add(t.dim)
     if isinstance(t, Function):
         out.update(t.arg._dimt)
     for c in t.children():
-        _dims_of(c, out)
+        _walk_dims(c, out)
+    return out
+
+
+def dims_of(t: Tensor) -> frozenset:
+    """Every dimension symbol used anywhere in t (cached on the node)."""
+    out = t._cache.get("dims_used")
+    if out is None:
+        out = t._cache["dims_used"] = frozenset(_walk_dims(t, set()))
     return out
 
 
@@ -105,10 +117,7 @@ def evaluate(t: Tensor, values: Mapping, edges=None, dims: Mapping | None = None
     if sorted(edges) != sorted(t.edges):
         raise ValueError(f"edges {edges} must be a permutation of the free edges {t.edges}")
     arrays, sizes = bind_dims(t, values, dims)
-    dims_used = t._cache.get("dims_used")
-    if dims_used is None:
-        dims_used = t._cache["dims_used"] = frozenset(_dims_of(t))
-    missing = sorted(dims_used - set(sizes))
+    missing = sorted(dims_of(t) - set(sizes))
     if missing:
         raise ValueError(f"the size of dimension {missing[0]!r} is not fixed by any variable; pass dims={{{missing[0]!r}: ...}}")
     out = _Evaluator(arrays, sizes).eval(t)

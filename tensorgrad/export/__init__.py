@@ -36,7 +36,8 @@ import keyword
 import textwrap
 from typing import Mapping
 
-from ..expr import Delta, Derivative, Function, Tensor, Variable
+from ..evaluate import dims_of, variables_of
+from ..expr import Tensor
 from .backends import _BACKENDS
 from .emitter import _LETTERS, BACKENDS, DEFAULT_SIZE, _Emitter
 
@@ -61,24 +62,14 @@ def _outputs(expr_or_dict):
     raise TypeError(f"to_code expects an expression or a dict of expressions, got {type(expr_or_dict).__name__}")
 
 
-def _collect(t: Tensor, seen: dict, dims: set, visited: set):
-    if id(t) in visited:
-        return
-    visited.add(id(t))
-    if isinstance(t, Derivative):
-        t = t.doit()
-    if isinstance(t, Variable):
-        other = seen.get(t.name)
-        if other is not None and other.identity != t.identity:
-            raise ValueError(f"two different variables are both named {t.name!r}: edges {other.original} and {t.original}")
-        seen.setdefault(t.name, t)
-    dims.update(t._dimt)
-    if isinstance(t, Delta):
-        dims.add(t.dim)
-    if isinstance(t, Function):
-        dims.update(t.arg._dimt)
-    for c in t.children():
-        _collect(c, seen, dims, visited)
+def _collect(t: Tensor, seen: dict, dims: set):
+    """Add t's variables (by name; two different ones sharing a name is an error) and
+    dimension symbols."""
+    for v in variables_of(t):
+        other = seen.setdefault(v.name, v)
+        if other.identity != v.identity:
+            raise ValueError(f"two different variables are both named {v.name!r}: edges {other.original} and {v.original}")
+    dims.update(dims_of(t))
 
 
 def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mapping | None = None) -> str:
@@ -103,9 +94,9 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"sizes[{d!r}] must be a positive integer, got {n!r}")
     outs = _outputs(expr_or_dict)
-    variables, dims, visited = {}, set(), set()
+    variables, dims = {}, set()
     for t in outs.values():
-        _collect(t, variables, dims, visited)
+        _collect(t, variables, dims)
     b = _BACKENDS[backend]
     em = _Emitter(b, sizes or {}, {name})
     em.params = {}
