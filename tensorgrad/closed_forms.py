@@ -204,11 +204,20 @@ def det_of_product(f: Function):
 
 def det_lemma(f: Function):
     # det(δ + w u vᵀ) -> 1 + w vᵀu  (the matrix determinant lemma)
-    found = _identity_plus_rank_one(f) if _is(f, "det") else None
+    found = _rank_one_update(f, "det")
     if found is not None:
-        w, u, v = found
-        a, b = f.core
-        return Sum((ONE, Product((u, v.rename({b: a})))), (1, w))
+        return found[-1]
+
+
+def _rank_one_update(f: Function, name: str):
+    """(w, u, v, 1 + w vᵀu) when f is the function `name` of δ + w u vᵀ over its two
+    core edges (no batch edges); vᵀu contracts v's second core edge with u's first."""
+    found = _identity_plus_rank_one(f) if _is(f, name) else None
+    if found is None:
+        return None
+    w, u, v = found
+    a, b = f.core
+    return w, u, v, Sum((ONE, Product((u, v.rename({b: a})))), (1, w))
 
 
 def _identity_plus_rank_one(f: Function):
@@ -228,29 +237,22 @@ def _identity_plus_rank_one(f: Function):
 
 def logdet_lemma(f: Function):
     # logdet(δ + w u vᵀ) -> log(1 + w vᵀu), or log|1 + w vᵀu| unless v = u, w > 0 makes it positive
-    if not _is(f, "logdet"):
-        return None
-    found = _identity_plus_rank_one(f)
+    found = _rank_one_update(f, "logdet")
     if found is None:
         return None
-    w, u, v = found
+    w, u, v, s = found
     a, b = f.core
-    vu = v.rename({b: a})
-    s = Sum((ONE, Product((u, vu))), (1, w))
-    positive = not isinstance(w, complex) and w > 0 and isomorphic(u, vu)
+    positive = not isinstance(w, complex) and w > 0 and isomorphic(u, v.rename({b: a}))
     return Function("log", s if positive else Function("abs", s))
 
 
 def sherman_morrison(f: Function):
     # inverse(δ + w u vᵀ) -> δ - w v uᵀ / (1 + w vᵀu)   (inverse is X⁻ᵀ, hence v uᵀ)
-    if not _is(f, "inverse"):
-        return None
-    found = _identity_plus_rank_one(f)
+    found = _rank_one_update(f, "inverse")
     if found is None:
         return None
-    w, u, v = found
+    w, u, v, s = found
     a, b = f.core
-    s = Sum((ONE, Product((u, v.rename({b: a})))), (1, w))
     outer = Product((v.rename({b: a}), u.rename({a: b}), Function("pow", s, (), (-1,))), (a, b))
     return Sum((Delta(f.arg.dims[a], a, b), outer), (1, -w), (a, b))
 
