@@ -69,6 +69,7 @@ from fractions import Fraction
 from typing import Callable
 
 from .parse import BinOp, Call, Name, Neg, Node, Number, Transpose
+from .parse import _prec as _parse_prec
 
 __all__ = ["to_matrix", "to_latex", "to_index", "to_notation_ast", "default_roles", "KRON_CONVENTION", "kron_convention", "kron_edges"]
 
@@ -835,11 +836,10 @@ def _sort_key(node: Node):
 
 
 # ---------------------------------------------------------------------------
-# Renderers: Unicode and LaTeX
+# Renderers: one AST walk (_Renderer), Unicode and LaTeX symbols and hooks
 # ---------------------------------------------------------------------------
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_PREC = {"+": 1, "-": 1, "*": 2, "/": 2, ".*": 2, "./": 2, "neg": 3, "^": 4, ".^": 4}
 
 
 def _is_kron(node: Node) -> bool:
@@ -847,15 +847,9 @@ def _is_kron(node: Node) -> bool:
 
 
 def _prec(node: Node) -> float:
-    if _is_kron(node):  # looser than products, tighter than sums: A B ⊗ C + D ⊗ E
-        return 1.5
-    if isinstance(node, BinOp):
-        return _PREC[node.op]
-    if isinstance(node, Neg):
-        return 3
-    if isinstance(node, Number) and node.value < 0:
-        return 3
-    return 10
+    """The parser's precedence, plus a level for ``⊗``: looser than products, tighter
+    than sums (``A B ⊗ C + D ⊗ E``); the parser's text spells it ``kron(…)``, an atom."""
+    return 1.5 if _is_kron(node) else _parse_prec(node)
 
 
 def _fmt_number(v) -> str:
@@ -875,76 +869,124 @@ def _is_int(node: Node):
     return None
 
 
-class _Unicode:
+class _Renderer:
+    """The walk shared by both notations. Subclasses give the symbol table ``SYM``
+    and the brackets ``OPEN``/``CLOSE``, and override the hooks ``number``, ``name``,
+    ``special`` and ``head`` and define ``juxtapose``, ``divide`` and ``power`` where
+    the two notations differ in more than a symbol."""
+
+    SYM: dict[str, str] = {}  # keys: + - .* ./ kron T invT inv one norm( norm)
+    OPEN, CLOSE = "(", ")"
+    PAREN_RIGHT = (".*", "./")  # binary ops bracketed as the right factor of a product
+
     def __call__(self, node: Node) -> str:
         return self.r(node)
 
-    def wrap(self, node: Node, below: int) -> str:
+    def paren(self, s: str) -> str:
+        return f"{self.OPEN}{s}{self.CLOSE}"
+
+    def wrap(self, node: Node, below: float) -> str:
         s = self.r(node)
-        return f"({s})" if _prec(node) < below else s
+        return self.paren(s) if _prec(node) < below else s
 
     def r(self, node: Node) -> str:
+        sym = self.SYM
         if isinstance(node, Number):
-            return _fmt_number(node.value)
+            return self.number(node.value)
         if isinstance(node, Name):
-            return node.id
+            return self.name(node.id)
         if isinstance(node, Neg):
-            return "−" + self.wrap(node.operand, 2)
+            return sym["-"] + self.wrap(node.operand, 2)
         if isinstance(node, Transpose):
             inner = node.operand
             if isinstance(inner, Call) and inner.func == "inv":
-                return self.wrap(inner.args[0], 10) + "⁻ᵀ"
-            return self.wrap(inner, 10) + "ᵀ"
+                return self.wrap(inner.args[0], 10) + sym["invT"]
+            return self.wrap(inner, 10) + sym["T"]
         if isinstance(node, Call):
             return self.call(node)
         assert isinstance(node, BinOp)
         op = node.op
         if op in ("+", "-"):
             right = self.r(node.right) if _is_kron(node.right) else self.wrap(node.right, 2)
-            return f"{self.r(node.left)} {'+' if op == '+' else '−'} {right}"
+            return f"{self.r(node.left)} {sym[op]} {right}"
         if op == "*":
             left, right = self.wrap(node.left, 2), self.wrap(node.right, 2)
             if isinstance(node.left, BinOp) and node.left.op in (".*", "./"):
-                left = f"({left})"  # (1 ⊘ u)ᵀv, not 1 ⊘ uᵀ v (a 1 ⊘ … after a factor is no product)
-            if isinstance(node.right, BinOp) and node.right.op in ("/", ".*", "./"):
-                right = f"({right})"
-            return _juxtapose(left, right)
+                left = self.paren(left)  # (1 ⊘ u)ᵀv, not 1 ⊘ uᵀ v (a 1 ⊘ … after a factor is no product)
+            if isinstance(node.right, BinOp) and node.right.op in self.PAREN_RIGHT:
+                right = self.paren(right)
+            return self.juxtapose(left, right)
         if op == "/":
-            return f"{self.wrap(node.left, 2)}/{self.wrap(node.right, 3)}"
+            return self.divide(node)
         if op in (".*", "./"):
-            sym = "⊙" if op == ".*" else "⊘"
-            return f"{self.wrap(node.left, 2)} {sym} {self.wrap(node.right, 3)}"
-        if op == "^":
-            p = _is_int(node.right)
-            base = self.wrap(node.left, 5)
-            if base[-1] in _SUPERSCRIPTS:
-                base = f"({base})"
-            if p is not None:
-                return base + str(p).translate(_SUP)
-            return f"{base}^{self.wrap(node.right, 10)}"
-        if op == ".^":
-            return f"{self.wrap(node.left, 5)}.^{self.wrap(node.right, 10)}"
+            return f"{self.wrap(node.left, 2)} {sym[op]} {self.wrap(node.right, 3)}"
+        if op in ("^", ".^"):
+            return self.power(node)
         raise TypeError(op)
 
     def call(self, node: Call) -> str:
-        f, args = node.func, node.args
+        f, args, sym = node.func, node.args, self.SYM
         if f == "eye":
             return "I"
         if f == "kron":
-            return f"{self.wrap(args[0], 2)} ⊗ {self.wrap(args[1], 2)}"
+            return f"{self.wrap(args[0], 2)} {sym['kron']} {self.wrap(args[1], 2)}"
         if f == "vector" and _is_int(args[0]) == 1:
-            return "𝟏"
-        if f == "vector" and _is_int(args[0]) == 0:
-            return "𝟎"
+            return sym["one"]
         if f == "norm2":
-            return f"‖{self.r(args[0])}‖"
+            return f"{sym['norm(']}{self.r(args[0])}{sym['norm)']}"
         if f == "inv":
             if isinstance(args[0], Transpose):
-                return self.wrap(args[0].operand, 10) + "⁻ᵀ"
-            return self.wrap(args[0], 10) + "⁻¹"
-        if f == "logdet":
-            return f"log det({self.r(args[0])})"
-        return f"{f}({', '.join(self.r(a) for a in args)})"
+                return self.wrap(args[0].operand, 10) + sym["invT"]
+            return self.wrap(args[0], 10) + sym["inv"]
+        out = self.special(f, args)
+        if out is not None:
+            return out
+        return self.head(f) + self.paren(", ".join(self.r(a) for a in args))
+
+    # hooks
+    def number(self, v) -> str:
+        return _fmt_number(v)
+
+    def name(self, s: str) -> str:
+        return s
+
+    def special(self, f: str, args) -> str | None:
+        """A notation's own spelling of the call ``f(args)``, or None for ``head(args)``."""
+        return None
+
+    def head(self, f: str) -> str:
+        return f
+
+
+class _Unicode(_Renderer):
+    SYM = {"+": "+", "-": "−", ".*": "⊙", "./": "⊘", "kron": "⊗", "T": "ᵀ", "invT": "⁻ᵀ", "inv": "⁻¹",
+           "one": "𝟏", "norm(": "‖", "norm)": "‖"}
+    PAREN_RIGHT = ("/", ".*", "./")  # A (x/y), not A x/y
+
+    def juxtapose(self, left: str, right: str) -> str:
+        return _juxtapose(left, right)
+
+    def divide(self, node: BinOp) -> str:
+        return f"{self.wrap(node.left, 2)}/{self.wrap(node.right, 3)}"
+
+    def power(self, node: BinOp) -> str:
+        if node.op == ".^":
+            return f"{self.wrap(node.left, 5)}.^{self.wrap(node.right, 10)}"
+        p = _is_int(node.right)
+        base = self.wrap(node.left, 5)
+        if base[-1] in _SUPERSCRIPTS:
+            base = f"({base})"
+        if p is not None:
+            return base + str(p).translate(_SUP)
+        return f"{base}^{self.wrap(node.right, 10)}"
+
+    def special(self, f: str, args) -> str | None:
+        if f == "vector" and _is_int(args[0]) == 0:
+            return "𝟎"
+        return None
+
+    def head(self, f: str) -> str:
+        return "log det" if f == "logdet" else f
 
 
 _SUPERSCRIPTS = set("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ")
@@ -993,13 +1035,17 @@ _GREEK = {
 }
 
 
-class _Latex:
-    def __call__(self, node: Node) -> str:
-        return self.r(node)
+class _Latex(_Renderer):
+    SYM = {"+": "+", "-": "-", ".*": r"\odot", "./": r"\oslash", "kron": r"\otimes", "T": r"^{\top}",
+           "invT": r"^{-\top}", "inv": "^{-1}", "one": r"\mathbf{1}", "norm(": r"\left\|", "norm)": r"\right\|"}
+    OPEN, CLOSE = r"\left(", r"\right)"
 
-    def wrap(self, node: Node, below: int) -> str:
-        s = self.r(node)
-        return rf"\left({s}\right)" if _prec(node) < below else s
+    def number(self, v) -> str:
+        text = _fmt_number(v)
+        if "e" in text:  # 1e-05 -> 1 \cdot 10^{-5}
+            mant, exp = text.split("e")
+            return rf"{mant} \cdot 10^{{{int(exp)}}}"
+        return text
 
     def name(self, s: str) -> str:
         if s in _GREEK:
@@ -1009,77 +1055,32 @@ class _Latex:
             return rf"\mathrm{{{s}}}"
         return out
 
-    def r(self, node: Node) -> str:
-        if isinstance(node, Number):
-            text = _fmt_number(node.value)
-            if "e" in text:  # 1e-05 -> 1 \cdot 10^{-5}
-                mant, exp = text.split("e")
-                return rf"{mant} \cdot 10^{{{int(exp)}}}"
-            return text
-        if isinstance(node, Name):
-            return self.name(node.id)
-        if isinstance(node, Neg):
-            return "-" + self.wrap(node.operand, 2)
-        if isinstance(node, Transpose):
-            inner = node.operand
-            if isinstance(inner, Call) and inner.func == "inv":
-                return self.wrap(inner.args[0], 10) + "^{-\\top}"
-            return self.wrap(inner, 10) + "^{\\top}"
-        if isinstance(node, Call):
-            return self.call(node)
-        assert isinstance(node, BinOp)
-        op = node.op
-        if op in ("+", "-"):
-            right = self.r(node.right) if _is_kron(node.right) else self.wrap(node.right, 2)
-            return f"{self.r(node.left)} {op} {right}"
-        if op == "*":
-            left, right = self.wrap(node.left, 2), self.wrap(node.right, 2)
-            if isinstance(node.left, BinOp) and node.left.op in (".*", "./"):
-                left = rf"\left({left}\right)"
-            if isinstance(node.right, BinOp) and node.right.op in (".*", "./"):
-                right = rf"\left({right}\right)"
-            sep = " " if (left[-1].isalnum() and (right[0].isalnum() or right[0] == "\\")) else ""
-            if left[-1].isdigit() and right[0].isdigit():
-                sep = r" \cdot "
-            return left + sep + right
-        if op == "/":
-            return rf"\frac{{{self.r(node.left)}}}{{{self.r(node.right)}}}"
-        if op == ".*":
-            return rf"{self.wrap(node.left, 2)} \odot {self.wrap(node.right, 3)}"
-        if op == "./":
-            return rf"{self.wrap(node.left, 2)} \oslash {self.wrap(node.right, 3)}"
-        if op == "^":
-            return f"{self.wrap(node.left, 5)}^{{{self.r(node.right)}}}"
-        if op == ".^":
-            return f"{self.wrap(node.left, 5)}^{{\\circ {self.r(node.right)}}}"
-        raise TypeError(op)
+    def juxtapose(self, left: str, right: str) -> str:
+        sep = " " if (left[-1].isalnum() and (right[0].isalnum() or right[0] == "\\")) else ""
+        if left[-1].isdigit() and right[0].isdigit():
+            sep = r" \cdot "
+        return left + sep + right
 
-    def call(self, node: Call) -> str:
-        f, args = node.func, node.args
-        if f == "eye":
-            return "I"
-        if f == "kron":
-            return rf"{self.wrap(args[0], 2)} \otimes {self.wrap(args[1], 2)}"
-        if f == "vector" and _is_int(args[0]) == 1:
-            return r"\mathbf{1}"
-        if (f == "vector" or f == "matrix") and _is_int(args[0]) == 0:
-            return r"\mathbf{0}"
-        if f == "vector" or f == "matrix":
-            return rf"{self.r(args[0])}\,\mathbf{{1}}"
-        if f == "norm2":
-            return rf"\left\|{self.r(args[0])}\right\|"
+    def divide(self, node: BinOp) -> str:
+        return rf"\frac{{{self.r(node.left)}}}{{{self.r(node.right)}}}"
+
+    def power(self, node: BinOp) -> str:
+        circ = r"\circ " if node.op == ".^" else ""
+        return f"{self.wrap(node.left, 5)}^{{{circ}{self.r(node.right)}}}"
+
+    def special(self, f: str, args) -> str | None:
+        if f in ("vector", "matrix"):
+            return r"\mathbf{0}" if _is_int(args[0]) == 0 else rf"{self.r(args[0])}\,\mathbf{{1}}"
         if f == "norm1":
             return rf"\left\|{self.r(args[0])}\right\|_1"
-        if f == "inv":
-            if isinstance(args[0], Transpose):
-                return self.wrap(args[0].operand, 10) + "^{-\\top}"
-            return self.wrap(args[0], 10) + "^{-1}"
         if f == "sqrt":
             return rf"\sqrt{{{self.r(args[0])}}}"
         if f == "abs":
             return rf"\left|{self.r(args[0])}\right|"
-        head = _LATEX_FUNCS.get(f) or rf"\operatorname{{{f}}}"
-        return rf"{head}\left({', '.join(self.r(a) for a in args)}\right)"
+        return None
+
+    def head(self, f: str) -> str:
+        return _LATEX_FUNCS.get(f) or rf"\operatorname{{{f}}}"
 
 
 # ---------------------------------------------------------------------------
