@@ -68,7 +68,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
-from .parse import BinOp, Call, Name, Neg, Node, Number, Transpose
+from .parse import BinOp, Call, Name, Neg, Node, Number, Transpose, _children
 from .parse import _prec as _parse_prec
 
 __all__ = ["to_matrix", "to_latex", "to_index", "to_notation_ast", "default_roles", "KRON_CONVENTION", "kron_convention", "kron_edges"]
@@ -132,26 +132,16 @@ def _T(node: Node) -> Node:
 
 def _transposes(node: Node) -> int:
     n = 1 if isinstance(node, Transpose) else 0
-    return n + sum(_transposes(c) for c in _kids(node))
+    return n + sum(_transposes(c) for c in _children(node))
 
 
 def _names(node: Node) -> int:
     """Number of variable occurrences (a degree, to order terms: x'Ax + b'x + c)."""
-    return (1 if isinstance(node, Name) else 0) + sum(_names(c) for c in _kids(node))
+    return (1 if isinstance(node, Name) else 0) + sum(_names(c) for c in _children(node))
 
 
 def _size(node: Node) -> int:
-    return 1 + sum(_size(c) for c in _kids(node))
-
-
-def _kids(node: Node):
-    if isinstance(node, (Neg, Transpose)):
-        return (node.operand,)
-    if isinstance(node, BinOp):
-        return (node.left, node.right)
-    if isinstance(node, Call):
-        return node.args
-    return ()
+    return 1 + sum(_size(c) for c in _children(node))
 
 
 def _cost(node: Node):
