@@ -168,7 +168,8 @@ class _Evaluator:
         out, owned = None, False
         for k in sorted(range(len(s.terms)), key=lambda k: s.weights[k] != 1):
             term, w = s.terms[k], s.weights[k]
-            if w != 1 and isinstance(term, Product) and term not in self.memo:
+            fresh = isinstance(term, Product) and term not in self.memo
+            if w != 1 and fresh:
                 arr, w = self._product(term, w), 1
             else:
                 arr = self.eval(term)
@@ -181,9 +182,19 @@ class _Evaluator:
             if owned and isinstance(out, np.ndarray) and out.ndim and np.result_type(out, part) == out.dtype \
                     and out.shape == np.shape(part):
                 op(out, part, out=out)
+            elif fresh and part is arr and self._scratch(part) \
+                    and np.result_type(out, part) == part.dtype and part.shape == np.shape(out):
+                # accumulate into the term's own new array instead of allocating a third one
+                out, owned = op(out, part, out=part), True
             else:
                 out, owned = op(out, part), True
         return out
+
+    def _scratch(self, arr) -> bool:
+        """Is `arr` a new array nobody else holds (not a view, not a memoised value or
+        an input), so it may be overwritten?"""
+        return (isinstance(arr, np.ndarray) and arr.ndim > 0 and arr.base is None and arr.flags.writeable
+                and all(arr is not v for v in self.memo.values()))
 
     def _function(self, f: Function):
         x = self.eval(f.arg)

@@ -59,3 +59,30 @@ def test_weighted_copy_tensor_only_product():
     assert np.allclose(tg.evaluate(t, {}, dims={"n": 3}), 3 * np.eye(3))
     s = Sum([Product([Delta("n")])], [0.5])  # 0.5 n
     assert np.isclose(tg.evaluate(s, {}, dims={"n": 4}), 2.0)
+
+
+def test_in_place_sum_accumulation_never_writes_into_inputs_or_shared_values():
+    # the second term of each sum is a product that may hand back an input (or a view
+    # of one); accumulating in place must only ever reuse arrays evaluate made itself
+    import numpy as np
+    import tensorgrad as tg
+    from tensorgrad.expr import Product, Sum
+
+    A = tg.Variable("A", i="n", j="n")
+    x = tg.Variable("x", i="n")
+    a = np.arange(9.0).reshape(3, 3)
+    v = np.array([1.0, -2.0, 0.5])
+    a0, v0 = a.copy(), v.copy()
+    cases = [
+        (Sum([A, Product([A.rename(i="j", j="i")], ("i", "j"))], [1, -1]), a0 - a0.T),
+        (Sum([A, Product([A], ("i", "j"))], [2, -1]), a0),
+        (Sum([x * x, Product([x])], [1, -1]), v0 * v0 - v0),
+        (Sum([x * x, Product([x])], [1, 1]), v0 * v0 + v0),
+        (Sum([A, Product([A], ("i", "j"))], [1, 1]), 2 * a0),
+        (Sum([A * A, Product([A.rename(i="j", j="i")], ("i", "j"))], [1, 1]), a0 * a0 + a0.T),
+        (Sum([Product([x, x.rename(i="j")]), Product([x, x.rename(i="j")])], [1, 1]), 2 * np.outer(v0, v0)),
+    ]
+    for expr, want in cases:
+        np.testing.assert_allclose(tg.evaluate(expr, {A: a, x: v}), want)
+        np.testing.assert_array_equal(a, a0)
+        np.testing.assert_array_equal(v, v0)
