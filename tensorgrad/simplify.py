@@ -10,6 +10,8 @@ Every rule keeps the value and the free edges of the node it rewrites.
 
 from __future__ import annotations
 
+import itertools
+
 from .canonical import _stable_hash, canonical_key, isomorphic, normal_number, refine_colours, shape_key
 from .expr import (Delta, Derivative, Function, Product, Sum, Tensor, Zero, as_number,
                    fresh_name, number, ones_like, scale)
@@ -435,11 +437,11 @@ def _rules(phase: int) -> dict:
     return {k: PHASE1.get(k, []) + extra.get(k, []) + LAST.get(k, []) for k in kinds}
 
 
-_NAME_POOL = [c for c in "abcdefghpqrstuvw"]
+_NAME_POOL = "abcdefghpqrstuvw"  # short internal names; i, j, k, ... stay free for users
 
 
 def _pool(avoid: set):
-    for k in range(10**6):
+    for k in itertools.count():
         for c in _NAME_POOL:
             name = c if k == 0 else f"{c}{k}"
             if name not in avoid:
