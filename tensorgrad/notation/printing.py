@@ -463,17 +463,8 @@ class _Reader:
     # -- Kronecker products (4-tensors; see the module docstring for the convention)
     def kron(self, t, a, b, c, d) -> Node:
         """``P ⊗ Q`` when ``T[a,b,c,d] = P[a,c] Q[b,d]`` (or a sum of such terms)."""
-        ex = self.ex
-        if isinstance(t, ex.Sum):
-            parts = []
-            for term, w in zip(t.terms, t.weights):
-                if isinstance(w, complex):
-                    raise NotMatrix("complex weight")
-                parts.extend((w * c0, p, q) for c0, p, q in self.kron_terms(term, a, b, c, d))
-        else:
-            parts = self.kron_terms(t, a, b, c, d)
         nodes = []
-        for coef, p, q in parts:
+        for coef, p, q in self.kron_terms(t, a, b, c, d):  # handles sums of such terms too
             if coef == 0:
                 continue
             tm = _as_term(p, self.kinds)
