@@ -10,7 +10,7 @@ import pytest
 
 import tensorgrad as tg
 from tensorgrad import closed_forms as cf
-from tensorgrad.numcheck import finite_difference
+from tensorgrad.numcheck import finite_difference, second_difference
 
 rng = np.random.default_rng(3)
 m, n, p = 3, 4, 2
@@ -33,23 +33,6 @@ def jac(f, x, vals, tol=1e-6):
     got = tg.evaluate(d, vals)
     assert rel_err(got, finite_difference(f, x, vals)) < tol
     return got
-
-
-def second_difference(s, x, vals, h=1e-4):
-    """Hessian of scalar s by second-order central differences of `evaluate` only."""
-    x0 = np.asarray(vals[x], dtype=float)
-    k = x0.size
-    E = np.eye(k).reshape((k,) + x0.shape)
-    H = np.zeros((k, k))
-
-    def at(d):
-        return float(tg.evaluate(s, {**vals, x: x0 + d}))
-
-    for a in range(k):
-        for b in range(a, k):
-            H[a, b] = H[b, a] = (at(h * (E[a] + E[b])) - at(h * (E[a] - E[b])) - at(h * (E[b] - E[a]))
-                                 + at(-h * (E[a] + E[b]))) / (4 * h * h)
-    return H.reshape(x0.shape + x0.shape)
 
 
 def hess(f, x, vals, tol=1e-5):

@@ -11,7 +11,7 @@ import tensorgrad as tg
 from tensorgrad import closed_forms as cf
 from tensorgrad import functions as F
 from tensorgrad.expr import FUNCTIONS, Function
-from tensorgrad.numcheck import finite_difference
+from tensorgrad.numcheck import finite_difference, second_difference
 
 rng = np.random.default_rng(7)
 
@@ -129,23 +129,6 @@ def test_first_derivative(case):
     assert _rel_err(tg.evaluate(d.simplify(), vals), finite_difference(f, x, vals)) < 1e-7
 
 
-def _second_difference(s, x, vals, h=1e-4):
-    """Hessian of a scalar s by second-order central differences (no symbolic input)."""
-    x0 = np.asarray(vals[x], dtype=float)
-    flat = x0.size
-    H = np.zeros((flat, flat))
-    E = np.eye(flat).reshape((flat,) + x0.shape)
-
-    def at(delta):
-        return float(tg.evaluate(s, {**vals, x: x0 + delta}))
-
-    for a in range(flat):
-        for b in range(a, flat):
-            H[a, b] = H[b, a] = (at(h * (E[a] + E[b])) - at(h * (E[a] - E[b])) - at(h * (E[b] - E[a]))
-                                 + at(-h * (E[a] + E[b]))) / (4 * h * h)
-    return H.reshape(x0.shape + x0.shape)
-
-
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_second_derivative(case):
     name, f, x, val, p = case
@@ -154,7 +137,7 @@ def test_second_derivative(case):
     vals = {x: val, r: rng.normal(size=tuple(val.shape[x.edges.index(e)] for e in f.edges))}
     H = tg.hessian(s, x).simplify()
     got = tg.evaluate(H, vals)
-    want = _second_difference(s, x, vals)
+    want = second_difference(s, x, vals)
     assert _rel_err(got, want) < 1e-5
 
 
