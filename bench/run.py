@@ -107,7 +107,7 @@ def memory_report(expr, sizes: dict, values: dict) -> dict:
         if isinstance(t, Product):
             spec, operands, _ = einsum_plan(t, sizes)
             if operands:
-                shapes = [tuple(sizes[d] for d in f._dimt) for f in operands]
+                shapes = [tuple(sizes[d] for d in f.dim_symbols) for f in operands]
                 info = opt_einsum.contract_path(spec, *shapes, shapes=True, optimize="auto")[1]
                 largest_inter = max(largest_inter, int(info.largest_intermediate))
     arrays, sz = bind_dims(expr, values, sizes)

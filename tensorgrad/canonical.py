@@ -61,7 +61,7 @@ class _Builder:
             self.link(n, wires[e], slot)
 
     def _variable(self, t: Variable, scope, wires):
-        self._leaf(t, scope, wires, ("var", t.name, t.original, t._dimt), range(len(t.edges)))
+        self._leaf(t, scope, wires, ("var", t.name, t.original, t.dim_symbols), range(len(t.edges)))
 
     def _delta(self, t: Delta, scope, wires):
         self._leaf(t, scope, wires, ("delta", t.dim, len(t.edges)), ["copy"] * len(t.edges))
@@ -110,7 +110,7 @@ def to_graph(t: Tensor, named_free: bool = True) -> nx.Graph:
     b = _Builder(named_free)
     root = b.node(("root",))
     wires = {}
-    for e, d in zip(t.edges, t._dimt):
+    for e, d in zip(t.edges, t.dim_symbols):
         wires[e] = b.node(("free", e, d) if named_free else ("free", d))
     b.build(t, root, wires)
     return b.g
@@ -133,7 +133,7 @@ def _leaf_structure(label, roles):
 
 
 def _s_variable(t: Variable):
-    return _leaf_structure(("var", t.name, t.original, t._dimt),
+    return _leaf_structure(("var", t.name, t.original, t.dim_symbols),
                            {e: _stable_hash(("slot", k)) for k, e in enumerate(t.edges)})
 
 
@@ -142,7 +142,7 @@ def _s_delta(t: Delta):
 
 
 def _s_zero(t: Zero):
-    return _leaf_structure(("zero", tuple(sorted(t._dimt))), {e: _stable_hash(("zero", d)) for e, d in zip(t.edges, t._dimt)})
+    return _leaf_structure(("zero", tuple(sorted(t.dim_symbols))), {e: _stable_hash(("zero", d)) for e, d in zip(t.edges, t.dim_symbols)})
 
 
 def _s_function(t: Function):

@@ -118,7 +118,7 @@ def _is_ones(t: Tensor) -> bool:
 
 def _dimension(dim: str, like: Tensor) -> Tensor:
     """The dimension size n as a scalar, broadcast over the edges of `like`."""
-    return Product([Delta(dim)] + [Delta(d, e) for e, d in zip(like.edges, like._dimt)], like.edges)
+    return Product([Delta(dim)] + [Delta(d, e) for e, d in zip(like.edges, like.dim_symbols)], like.edges)
 
 
 def _rank_one(t: Tensor, a: str, b: str):
@@ -196,7 +196,7 @@ def det_of_product(f: Function):
     A, B = f.arg.factors
     if isinstance(A, Delta) or isinstance(B, Delta) or len(A.edges) != 2 or len(B.edges) != 2:
         return None
-    if len(set(A.edges) & set(B.edges)) != 1 or len(set(A._dimt) | set(B._dimt)) != 1:
+    if len(set(A.edges) & set(B.edges)) != 1 or len(set(A.dim_symbols) | set(B.dim_symbols)) != 1:
         return None
     parts = [Function(f.spec, A, A.edges), Function(f.spec, B, B.edges)]
     return Product(parts) if f.spec.name == "det" else Sum(parts)
@@ -298,7 +298,7 @@ def log_of_positive_product(f: Function):
 
 
 def _dimension_free_ones(like: Tensor) -> Tensor:
-    return Product([Delta(d, e) for e, d in zip(like.edges, like._dimt)], like.edges)
+    return Product([Delta(d, e) for e, d in zip(like.edges, like.dim_symbols)], like.edges)
 
 
 def _log_of_product(f: Function, p: Product):
@@ -357,7 +357,7 @@ def inverse_cancel(p: Product):
             shared = set(G.edges) & set(Y.edges)
             if shared == set(Y.edges) and isomorphic(G, X):
                 rest = [g for i, g in enumerate(p.factors) if i not in (j, k)]
-                return Product(rest + [Delta(Y._dimt[0])], p.edges)
+                return Product(rest + [Delta(Y.dim_symbols[0])], p.edges)
             if len(shared) != 1:
                 continue
             (s,) = shared
@@ -378,7 +378,7 @@ def sum_to_one(p: Product):
             e = y.edges[slot]
             d = next((j for j, g in enumerate(p.factors) if isinstance(g, Delta) and g.edges == (e,)), None)
             if d is not None:
-                ones = [Delta(dim, o) for o, dim in zip(y.edges, y._dimt) if o != e]
+                ones = [Delta(dim, o) for o, dim in zip(y.edges, y.dim_symbols) if o != e]
                 rest = [g for i, g in enumerate(p.factors) if i not in (k, d)]
                 return Product(rest + ones, p.edges)
     return None

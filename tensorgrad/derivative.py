@@ -80,7 +80,7 @@ def differentiate(f: Tensor, x: Variable, new: tuple) -> Tensor:
 
 
 def _zero(f: Tensor, x: Variable, new: tuple) -> Zero:
-    return Zero(f.edges + new, f._dimt + x._dimt)
+    return Zero(f.edges + new, f.dim_symbols + x.dim_symbols)
 
 
 def _diff(f: Tensor, x: Variable, new: tuple, memo: dict) -> Tensor:
@@ -96,7 +96,7 @@ def _diff(f: Tensor, x: Variable, new: tuple, memo: dict) -> Tensor:
 
 def _d_variable(v: Variable, x: Variable, new, memo):
     # d v_{e..} / d x_{n..} = prod_k delta(e_k, n_k): one identity wire per slot
-    wires = [Delta(d, e, n) for e, d, n in zip(v.edges, v._dimt, new)]
+    wires = [Delta(d, e, n) for e, d, n in zip(v.edges, v.dim_symbols, new)]
     return Product(wires, v.edges + new)
 
 

@@ -62,7 +62,7 @@ def bind_dims(t: Tensor, values: Mapping, dims: Mapping | None = None) -> tuple[
             raise TypeError(f"value of variable {var.name!r} must be a numeric array, got dtype {arr.dtype}")
         if arr.ndim != len(var.original):
             raise ValueError(f"variable {var.name!r} has {len(var.original)} edges {var.original} but its value has {arr.ndim} axes (shape {arr.shape})")
-        for edge, sym, n in zip(var.original, var._dimt, arr.shape):
+        for edge, sym, n in zip(var.original, var.dim_symbols, arr.shape):
             if sym in sizes and sizes[sym] != n:
                 raise ValueError(f"dimension {sym!r} bound to two sizes: {sizes[sym]} ({origin[sym]}) and {n} "
                                  f"(edge {edge!r} of variable {var.name!r})")
@@ -91,11 +91,11 @@ def variables_of(t: Tensor) -> list:
 
 
 def _walk_dims(t: Tensor, out: set) -> set:
-    out.update(t._dimt)
+    out.update(t.dim_symbols)
     if isinstance(t, Delta):
         out.add(t.dim)
     if isinstance(t, Function):
-        out.update(t.arg._dimt)
+        out.update(t.arg.dim_symbols)
     for c in t.children():
         _walk_dims(c, out)
     return out
@@ -150,7 +150,7 @@ class _Evaluator:
         return cached[1]
 
     def shape(self, t: Tensor) -> tuple:
-        return tuple(self.sizes[d] for d in t._dimt)
+        return tuple(self.sizes[d] for d in t.dim_symbols)
 
     def _variable(self, v: Variable):
         return np.asarray(self.arrays[v.name], dtype=float) if self.arrays[v.name].dtype == bool else self.arrays[v.name]
@@ -304,7 +304,7 @@ def einsum_plan(p: Product, sizes: Mapping):
             classes.setdefault(find(e), len(classes))
     dim_of = {}
     for f in p.factors:
-        for e, dsym in zip(f.edges, f._dimt):
+        for e, dsym in zip(f.edges, f.dim_symbols):
             dim_of[find(e)] = dsym
     letter = {root: _letter(k) for root, k in classes.items()}
     in_operands = {find(e) for f in operands for e in f.edges}

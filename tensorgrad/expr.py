@@ -39,43 +39,75 @@ def _is_number(x) -> bool:
 
 
 class Tensor:
-    """Base class: free `edges` (ordered), their dimension symbols, and operators."""
+    """Base class: free `edges` (ordered), their dimension symbols, and operators.
 
-    __slots__ = ("edges", "_dimt", "_hash", "_cache")
+    Every node is its constructor call: `args` is the tuple with
+    `type(t)(*t.args) == t`. Equality, hashing, pickling, `repr`, the children and
+    `with_children` all derive from it, so a node kind lists its fields once.
 
-    def _init(self, edges: tuple, dimt: tuple):
+    >>> A = Variable("A", i="m", j="n").rename(i="k")
+    >>> A.args
+    ('A', ('k', 'm', 'i'), ('j', 'n'))
+    >>> type(A)(*A.args) == A
+    True
+    >>> A.dim_symbols
+    ('m', 'n')
+    """
+
+    __slots__ = ("edges", "dim_symbols", "args", "_hash", "_cache")
+    # position in `args` of the tensor children (one tensor, or a tuple when
+    # `_CHILDREN_MANY`); None for leaves
+    _CHILDREN_AT: int | None = None
+    _CHILDREN_MANY = False
+
+    def _init(self, edges: tuple, dim_symbols: tuple, args: tuple):
         # object.__setattr__: the immutability guard below is for users, not construction
         object.__setattr__(self, "edges", tuple(edges))
-        object.__setattr__(self, "_dimt", tuple(dimt))
+        object.__setattr__(self, "dim_symbols", tuple(dim_symbols))
+        object.__setattr__(self, "args", args)
         object.__setattr__(self, "_hash", None)
         object.__setattr__(self, "_cache", {})
 
     # -- structure ---------------------------------------------------------
     @property
     def dims(self) -> dict:
-        """Mapping free edge name -> dimension symbol."""
-        return dict(zip(self.edges, self._dimt))
+        """Mapping free edge name -> dimension symbol (`dim_symbols` is the same in edge order)."""
+        return dict(zip(self.edges, self.dim_symbols))
 
     def children(self) -> tuple:
-        return ()
+        """The tensor children, in `args` order."""
+        k = self._CHILDREN_AT
+        if k is None:
+            return ()
+        return self.args[k] if self._CHILDREN_MANY else (self.args[k],)
 
     def with_children(self, children) -> "Tensor":
-        return self
-
-    def _fields(self) -> tuple:
-        raise NotImplementedError
+        """This node rebuilt from its `args` with new children (itself if they are equal)."""
+        children = tuple(children)
+        if children == self.children():
+            return self
+        args = list(self.args)
+        if self._CHILDREN_MANY:
+            args[self._CHILDREN_AT] = children
+        else:
+            (args[self._CHILDREN_AT],) = children
+        return type(self)(*args)
 
     def __eq__(self, other):
         if self is other:
             return True
         if type(self) is not type(other) or hash(self) != hash(other):
             return False
-        return self._fields() == other._fields()
+        return self.args == other.args
 
     def __hash__(self):
         if self._hash is None:
-            object.__setattr__(self, "_hash", hash((type(self).__name__, self._fields())))
+            object.__setattr__(self, "_hash", hash((type(self).__name__, self.args)))
         return self._hash
+
+    def __reduce__(self):
+        # pickle and copy rebuild from the constructor call; caches are not carried
+        return (type(self), self.args)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -246,13 +278,23 @@ def _as_tensor(x, partner, op) -> Tensor:
 # Leaves
 # ---------------------------------------------------------------------------
 
+def _variable_args(name, edges, dim_symbols, original) -> tuple:
+    return (name,) + tuple((e, d) if e == o else (e, d, o) for e, d, o in zip(edges, dim_symbols, original))
+
+
 class Variable(Tensor):
     """A symbolic input tensor.
+
+    An edge is a name (its dimension symbol is the name), a keyword `edge="dim"`, or
+    a pair `("edge", "dim")`; a triple `("edge", "dim", "declared")` is the declared
+    edge renamed, the form `args` uses for a renamed occurrence.
 
     >>> Variable("A", i="m", j="n").dims
     {'i': 'm', 'j': 'n'}
     >>> Variable("x", "i").dims
     {'i': 'i'}
+    >>> Variable("A", ("i", "m"), ("j", "n")) == Variable("A", i="m", j="n")
+    True
     """
 
     __slots__ = ("name", "original")
@@ -260,22 +302,26 @@ class Variable(Tensor):
     def __init__(self, name: str, *edges: str, **edge_dims: str):
         if not isinstance(name, str) or not name:
             raise TypeError(f"a Variable's name must be a non-empty string, got {name!r}")
-        pairs = [(e, e) for e in edges] + list(edge_dims.items())
-        for e, d in pairs:
-            if not isinstance(e, str) or not e or not isinstance(d, str) or not d:
+        triples = [(e + (e[0],) if len(e) == 2 else e) if isinstance(e, tuple) and len(e) in (2, 3) else (e, e, e)
+                   for e in edges] + [(e, d, e) for e, d in edge_dims.items()]
+        for e, d, o in triples:
+            if not all(isinstance(x, str) and x for x in (e, d, o)):
                 raise TypeError(f"edges and dimension symbols of variable {name!r} must be non-empty strings, got {e!r}: {d!r}")
-        names = [e for e, _ in pairs]
-        if len(set(names)) != len(names):
-            dup = next(e for e in names if names.count(e) > 1)
-            raise ValueError(f"variable {name!r} declares the edge {dup!r} twice")
-        self._init(names, [d for _, d in pairs])
+        for k in (0, 2):
+            names = [t[k] for t in triples]
+            if len(set(names)) != len(names):
+                dup = next(e for e in names if names.count(e) > 1)
+                raise ValueError(f"variable {name!r} declares the edge {dup!r} twice")
+        edges, dims, original = (tuple(t[k] for t in triples) for k in range(3))
+        self._init(edges, dims, _variable_args(name, edges, dims, original))
         object.__setattr__(self, "name", name)
-        object.__setattr__(self, "original", tuple(names))
+        object.__setattr__(self, "original", original)
 
     @classmethod
     def _renamed(cls, base: "Variable", edges: tuple) -> "Variable":
+        # a renamed occurrence without re-validating (the names are checked by rename)
         v = cls.__new__(cls)
-        v._init(edges, base._dimt)
+        v._init(edges, base.dim_symbols, _variable_args(base.name, edges, base.dim_symbols, base.original))
         object.__setattr__(v, "name", base.name)
         object.__setattr__(v, "original", base.original)
         return v
@@ -283,13 +329,10 @@ class Variable(Tensor):
     @property
     def identity(self) -> tuple:
         """What makes two occurrences the same variable: name, declared edges and dims."""
-        return (self.name, self.original, self._dimt)
+        return (self.name, self.original, self.dim_symbols)
 
     def variables(self):
         return frozenset([self.identity])
-
-    def _fields(self):
-        return (self.name, self.original, self._dimt, self.edges)
 
     def _rename_impl(self, mapping):
         return Variable._renamed(self, tuple(mapping.get(e, e) for e in self.edges))
@@ -308,11 +351,8 @@ class Delta(Tensor):
                 raise TypeError(f"delta's edges must be non-empty strings, got {e!r}")
         if len(set(edges)) != len(edges):
             raise ValueError(f"delta({dim!r}) given a repeated edge: {edges}")
-        self._init(edges, [dim] * len(edges))
+        self._init(edges, [dim] * len(edges), (dim,) + tuple(edges))
         object.__setattr__(self, "dim", dim)
-
-    def _fields(self):
-        return (self.dim, frozenset(self.edges), self.edges)
 
     def _rename_impl(self, mapping):
         return Delta(self.dim, *(mapping.get(e, e) for e in self.edges))
@@ -328,13 +368,10 @@ class Zero(Tensor):
         dimt = tuple(dims[e] for e in edges) if isinstance(dims, Mapping) else tuple(dims)
         if len(dimt) != len(edges):
             raise ValueError(f"Zero needs a dimension for each edge: edges {edges}, dims {dimt}")
-        self._init(edges, dimt)
-
-    def _fields(self):
-        return (self.edges, self._dimt)
+        self._init(edges, dimt, (edges, dimt))
 
     def _rename_impl(self, mapping):
-        return Zero([mapping.get(e, e) for e in self.edges], self._dimt)
+        return Zero([mapping.get(e, e) for e in self.edges], self.dim_symbols)
 
 
 # ---------------------------------------------------------------------------
@@ -358,6 +395,7 @@ class Product(Tensor):
     a name on one factor only is free. `edges` fixes the order of the free edges."""
 
     __slots__ = ("factors",)
+    _CHILDREN_AT, _CHILDREN_MANY = 0, True
 
     def __init__(self, factors: Iterable[Tensor] = (), edges: Iterable[str] | None = None):
         factors = tuple(factors)
@@ -365,7 +403,7 @@ class Product(Tensor):
         for f in factors:
             if not isinstance(f, Tensor):
                 raise TypeError(f"Product factors must be tensors, got {type(f).__name__}")
-            for e, d in zip(f.edges, f._dimt):
+            for e, d in zip(f.edges, f.dim_symbols):
                 count[e] = count.get(e, 0) + 1
                 if count[e] > 2:
                     raise ValueError(f"edge {e!r} appears on more than two factors of a product; use a delta (copy tensor) to join more")
@@ -378,17 +416,9 @@ class Product(Tensor):
             if sorted(edges) != sorted(free):
                 raise ValueError(f"Product edge order {edges} is not a permutation of its free edges {tuple(free)}")
             free = edges
-        self._init(free, [dims[e] for e in free])
+        free = tuple(free)
+        self._init(free, [dims[e] for e in free], (factors, free))
         object.__setattr__(self, "factors", factors)
-
-    def children(self):
-        return self.factors
-
-    def with_children(self, children):
-        children = tuple(children)
-        if children == self.factors:
-            return self
-        return Product(children, self.edges)
 
     def contracted(self) -> set:
         seen, out = set(), set()
@@ -396,9 +426,6 @@ class Product(Tensor):
             for e in f.edges:
                 (out if e in seen else seen).add(e)
         return out
-
-    def _fields(self):
-        return (self.factors, self.edges)
 
     def _rename_impl(self, mapping):
         inner = self.contracted()
@@ -420,6 +447,7 @@ class Sum(Tensor):
     """A weighted sum sum_k w_k t_k of tensors with the same free edges (in any order)."""
 
     __slots__ = ("terms", "weights")
+    _CHILDREN_AT, _CHILDREN_MANY = 0, True
 
     def __init__(self, terms: Iterable[Tensor], weights: Iterable[Number] | None = None, edges: Iterable[str] | None = None):
         terms = tuple(terms)
@@ -437,28 +465,16 @@ class Sum(Tensor):
                 raise TypeError(f"Sum terms must be tensors, got {type(t).__name__}")
             if set(t.edges) != set(first.edges):
                 raise ValueError(f"cannot add tensors with different free edges: {first.edges} and {t.edges}")
-            for e, d in zip(t.edges, t._dimt):
+            for e, d in zip(t.edges, t.dim_symbols):
                 if first.dims[e] != d:
                     raise ValueError(f"cannot add tensors whose edge {e!r} has dimensions {first.dims[e]!r} and {d!r}")
         edges = tuple(edges) if edges is not None else first.edges
         if sorted(edges) != sorted(first.edges):
             raise ValueError(f"Sum edge order {edges} is not a permutation of {first.edges}")
         dims = first.dims
-        self._init(edges, [dims[e] for e in edges])
+        self._init(edges, [dims[e] for e in edges], (terms, weights, edges))
         object.__setattr__(self, "terms", terms)
         object.__setattr__(self, "weights", weights)
-
-    def children(self):
-        return self.terms
-
-    def with_children(self, children):
-        children = tuple(children)
-        if children == self.terms:
-            return self
-        return Sum(children, self.weights, self.edges)
-
-    def _fields(self):
-        return (self.terms, self.weights, self.edges)
 
     def _rename_impl(self, mapping):
         return Sum([t._rename({e: mapping[e] for e in t.edges if e in mapping}) for t in self.terms],
@@ -475,6 +491,7 @@ class Function(Tensor):
     """
 
     __slots__ = ("spec", "arg", "core", "params")
+    _CHILDREN_AT = 1
 
     def __init__(self, spec, arg: Tensor, core: Iterable[str] = (), params: Iterable = ()):
         if isinstance(spec, str):
@@ -490,22 +507,11 @@ class Function(Tensor):
         object.__setattr__(self, "spec", spec)
         object.__setattr__(self, "arg", arg)
         object.__setattr__(self, "core", core)
-        object.__setattr__(self, "params", tuple(params))
+        params = tuple(params)
+        object.__setattr__(self, "params", params)
         out = [e for e in arg.edges if not (spec.consumes_core and e in core)]
         dims = arg.dims
-        self._init(out, [dims[e] for e in out])
-
-    def children(self):
-        return (self.arg,)
-
-    def with_children(self, children):
-        (arg,) = children
-        if arg is self.arg:
-            return self
-        return Function(self.spec, arg, self.core, self.params)
-
-    def _fields(self):
-        return (self.spec.name, self.arg, self.core, self.params)
+        self._init(out, [dims[e] for e in out], (spec, arg, core, params))
 
     def _rename_impl(self, mapping):
         arg, core = self.arg, self.core
@@ -531,6 +537,7 @@ class Derivative(Tensor):
     """
 
     __slots__ = ("expr", "var", "new_edges")
+    _CHILDREN_AT = 0  # `var` names what to differentiate by; it is not a child
 
     def __init__(self, expr: Tensor, var: Variable, new_edges: Iterable[str]):
         if not isinstance(var, Variable):
@@ -544,22 +551,10 @@ class Derivative(Tensor):
         object.__setattr__(self, "expr", expr)
         object.__setattr__(self, "var", var)
         object.__setattr__(self, "new_edges", new_edges)
-        self._init(both, expr._dimt + var._dimt)
-
-    def children(self):
-        return (self.expr,)
-
-    def with_children(self, children):
-        (expr,) = children
-        if expr is self.expr:
-            return self
-        return Derivative(expr, self.var, self.new_edges)
+        self._init(both, expr.dim_symbols + var.dim_symbols, (expr, var, new_edges))
 
     def variables(self):
         return self.expr.variables()
-
-    def _fields(self):
-        return (self.expr, self.var, self.new_edges)
 
     def _rename_impl(self, mapping):
         expr = self.expr._rename({e: mapping[e] for e in self.expr.edges if e in mapping})
@@ -599,12 +594,12 @@ def as_number(t: Tensor):
 
 def ones_like(t: Tensor) -> Tensor:
     """All-ones tensor with the free edges (and dims) of `t`."""
-    return Product([Delta(d, e) for e, d in zip(t.edges, t._dimt)], t.edges)
+    return Product([Delta(d, e) for e, d in zip(t.edges, t.dim_symbols)], t.edges)
 
 
 def constant(c: Number, like: Tensor) -> Tensor:
     if c == 0:
-        return Zero(like.edges, like._dimt)
+        return Zero(like.edges, like.dim_symbols)
     return scale(ones_like(like), c)
 
 
@@ -614,7 +609,7 @@ def scale(t: Tensor, c: Number) -> Tensor:
     if c == 1:
         return t
     if c == 0:
-        return Zero(t.edges, t._dimt)
+        return Zero(t.edges, t.dim_symbols)
     return Sum((t,), (c,))
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 from .expr import FUNCTIONS, Delta, Function, Product, Sum, Tensor, Zero, fresh_name, hadamard, scale
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FunctionSpec:
     """How one function behaves.
 
@@ -42,12 +42,29 @@ class FunctionSpec:
     description: str = ""
     extra: dict = field(default_factory=dict)
 
+    # a function is its name: nodes hash and compare through their spec
+    def __eq__(self, other):
+        return isinstance(other, FunctionSpec) and other.name == self.name
+
+    def __hash__(self):
+        return hash(("FunctionSpec", self.name))
+
+    def __reduce__(self):
+        # pickled as its registered name (its callables are module-level lambdas)
+        return (_registered, (self.name,))
+
     def check_arg(self, node: Function):
         if len(node.core) != self.n_core:
             raise ValueError(f"{self.name} acts along {self.n_core} edge(s), got {node.core}")
         dims = {node.arg.dims[e] for e in node.core}
         if self.n_core == 2 and len(dims) != 1:
             raise ValueError(f"{self.name} needs two edges of one dimension, got {node.core} with dimensions {sorted(dims)}")
+
+
+def _registered(name: str) -> FunctionSpec:
+    if name not in FUNCTIONS:
+        raise ValueError(f"unknown function {name!r}; registered: {sorted(FUNCTIONS)}")
+    return FUNCTIONS[name]
 
 
 def register(spec: FunctionSpec) -> FunctionSpec:
@@ -139,7 +156,7 @@ def sqrt(t: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------
 
 def _zero_prime(node: Function) -> Tensor:
-    return Zero(node.edges, node._dimt)
+    return Zero(node.edges, node.dim_symbols)
 
 
 def _negated(node: Function) -> Tensor:

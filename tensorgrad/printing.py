@@ -11,6 +11,7 @@ A[i,j] x[j]
 from __future__ import annotations
 
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
+from .functions import FunctionSpec
 
 
 def _num(w) -> str:
@@ -62,26 +63,22 @@ def _wrap(t: Tensor) -> str:
 
 
 def python_repr(t: Tensor) -> str:
-    if isinstance(t, Variable):
-        args = [repr(t.name)]
-        args += [f"{e}={d!r}" if e.isidentifier() else None for e, d in zip(t.original, t._dimt)]
-        if None in args:
-            base = f"tg.Variable({t.name!r}, **{dict(zip(t.original, t._dimt))!r})"
-        else:
-            base = "tg.Variable(" + ", ".join(args) + ")"
+    """`tg.Kind(*args)`; a variable in its declared keyword form where it can be."""
+    if isinstance(t, Variable) and all(e.isidentifier() for e in t.original):
+        dims = "".join(f", {e}={d!r}" for e, d in zip(t.original, t.dim_symbols))
+        base = f"tg.Variable({t.name!r}{dims})"
         if t.edges != t.original:
             base += f".rename({dict((o, e) for o, e in zip(t.original, t.edges) if o != e)!r})"
         return base
-    if isinstance(t, Delta):
-        return "tg.Delta(" + ", ".join(repr(x) for x in (t.dim,) + t.edges) + ")"
-    if isinstance(t, Zero):
-        return f"tg.Zero({t.edges!r}, {t._dimt!r})"
-    if isinstance(t, Product):
-        return f"tg.Product([{', '.join(map(python_repr, t.factors))}], {t.edges!r})"
-    if isinstance(t, Sum):
-        return f"tg.Sum([{', '.join(map(python_repr, t.terms))}], {t.weights!r}, {t.edges!r})"
-    if isinstance(t, Function):
-        return f"tg.Function({t.spec.name!r}, {python_repr(t.arg)}, {t.core!r}, {t.params!r})"
-    if isinstance(t, Derivative):
-        return f"tg.Derivative({python_repr(t.expr)}, {python_repr(t.var)}, {t.new_edges!r})"
-    raise TypeError(f"cannot print {type(t).__name__}")
+    return f"tg.{type(t).__name__}({', '.join(map(_arg_repr, t.args))})"
+
+
+def _arg_repr(a) -> str:
+    if isinstance(a, Tensor):
+        return python_repr(a)
+    if isinstance(a, tuple):
+        inner = ", ".join(map(_arg_repr, a))
+        return f"({inner},)" if len(a) == 1 else f"({inner})"
+    if isinstance(a, FunctionSpec):
+        return repr(a.name)
+    return repr(a)

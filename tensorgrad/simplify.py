@@ -25,7 +25,7 @@ from .rewrite import fixpoint
 def product_zero(p: Product):
     # A ⋅ 0 -> 0
     if any(isinstance(f, Zero) for f in p.factors):
-        return Zero(p.edges, p._dimt)
+        return Zero(p.edges, p.dim_symbols)
 
 
 def flatten_product(p: Product):
@@ -250,7 +250,7 @@ def drop_zeros(s: Sum):
     if len(keep) == len(s.terms):
         return None
     if not keep:
-        return Zero(s.edges, s._dimt)
+        return Zero(s.edges, s.dim_symbols)
     return Sum([t for t, _ in keep], [w for _, w in keep], s.edges)
 
 

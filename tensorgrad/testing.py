@@ -62,7 +62,7 @@ class Case:
 def random_values(variables, seed: int) -> dict:
     """Seeded arrays in [-1, 1] for each variable (axes in declared edge order)."""
     rng = np.random.default_rng(seed)
-    return {v.name: rng.uniform(-1.0, 1.0, size=tuple(DIMS[d] for d in v._dimt)) for v in variables}
+    return {v.name: rng.uniform(-1.0, 1.0, size=tuple(DIMS[d] for d in v.dim_symbols)) for v in variables}
 
 
 def evaluate(t: Tensor, values: dict, edges=None) -> np.ndarray:
@@ -150,7 +150,7 @@ class _Gen:
             return self.close(t, edges[2:])
         vecs = [v for v in self.vars if len(v.edges) == 1]
         e = edges[0]
-        fits = [v for v in vecs if v._dimt[0] == dims[e]]
+        fits = [v for v in vecs if v.dim_symbols[0] == dims[e]]
         if fits and self.flag(1):
             v = self.pick(fits)
             t = t @ v.rename({v.edges[0]: e}) if v.edges[0] != e else t @ v
@@ -173,7 +173,7 @@ class _Gen:
         t = self.close(t, unmatched)
         t = t.rename(mapping)
         for e in free:  # outer product with a ones vector or a renamed vector variable
-            fits = [v for v in self.vars if len(v.edges) == 1 and v._dimt[0] == target[e]]
+            fits = [v for v in self.vars if len(v.edges) == 1 and v.dim_symbols[0] == target[e]]
             if fits and self.flag(1):
                 v = self.pick(fits)
                 t = Product([t, v.rename({v.edges[0]: e}) if v.edges[0] != e else v])
@@ -356,22 +356,15 @@ def cases(draw, max_depth: int = 3, smooth: bool = True) -> Case:
 
 def rebuild(t: Tensor) -> Tensor:
     """A structurally equal copy of t built from scratch (no shared caches)."""
-    if isinstance(t, Variable):
-        v = Variable(t.name, **dict(zip(t.original, t._dimt)))
-        return v.rename(dict(zip(t.original, t.edges))) if t.edges != t.original else v
-    if isinstance(t, Delta):
-        return Delta(t.dim, *t.edges)
-    if isinstance(t, Zero):
-        return Zero(t.edges, t._dimt)
-    if isinstance(t, Product):
-        return Product([rebuild(f) for f in t.factors], t.edges)
-    if isinstance(t, Sum):
-        return Sum([rebuild(s) for s in t.terms], t.weights, t.edges)
-    if isinstance(t, Function):
-        return Function(t.spec.name, rebuild(t.arg), t.core, t.params)
-    if isinstance(t, Derivative):
-        return Derivative(rebuild(t.expr), rebuild(t.var), t.new_edges)
-    raise TypeError(f"unknown node {type(t).__name__}")
+    return type(t)(*map(_rebuilt_arg, t.args))
+
+
+def _rebuilt_arg(a):
+    if isinstance(a, Tensor):
+        return rebuild(a)
+    if isinstance(a, tuple):
+        return tuple(map(_rebuilt_arg, a))
+    return a
 
 
 def scramble(t: Tensor, rng) -> Tensor:

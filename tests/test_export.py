@@ -93,7 +93,7 @@ CASES = _cases()
 def _values(expr):
     vals = {}
     for v in _variables(expr):
-        shape = tuple(SIZES.get(d, 3) for d in v._dimt)
+        shape = tuple(SIZES.get(d, 3) for d in v.dim_symbols)
         arr = RNG.normal(size=shape)
         if v.name in ("X", "M") and len(shape) == 2 and shape[0] == shape[1]:
             arr = arr + shape[0] * np.eye(shape[0])  # well-conditioned, positive determinant

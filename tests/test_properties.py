@@ -55,7 +55,7 @@ def finite_value(case: Case, t=None):
 def test_random_expressions_are_well_formed(case):
     check_all(case.expr)
     v = evaluate(case.expr, case.values())
-    assert v.shape == tuple(DIMS[d] for d in case.expr._dimt)
+    assert v.shape == tuple(DIMS[d] for d in case.expr.dim_symbols)
 
 
 # ---------------------------------------------------------------------------

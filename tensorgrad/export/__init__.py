@@ -112,7 +112,7 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
         # messages as repr'd literals: edge names may hold quotes or braces (e.g. "j'")
         msg = f"variable {vname!r} has {k} edges {v.original} but its value has "
         check.append(f"    raise ValueError({msg!r} + str({p}.ndim) + ' axes (shape ' + str(tuple({p}.shape)) + ')')")
-        for ax, (edge, d) in enumerate(zip(v.original, v._dimt)):
+        for ax, (edge, d) in enumerate(zip(v.original, v.dim_symbols)):
             if d not in em.dimname:
                 em.dimname[d] = em.fresh(d)
                 check.append(f"{em.dimname[d]} = {p}.shape[{ax}]")
@@ -135,7 +135,7 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
     results = {}
     for key, t in outs.items():
         v = em.emit(t)
-        dims_t = t._dimt
+        dims_t = t.dim_symbols
         if v.scalar:
             code = b.scalar_out(v.code) if not t.edges else em.densify(v, v.axes, dims_t)
         elif not t.edges:

@@ -30,11 +30,11 @@ def _key(t: Tensor, memo: dict):
     if k is not None:
         return k[0]
     if isinstance(t, Variable):
-        k = ("V", t.name, t.original, t._dimt)
+        k = ("V", t.name, t.original, t.dim_symbols)
     elif isinstance(t, Delta):
         k = ("D", t.dim, len(t.edges))
     elif isinstance(t, Zero):
-        k = ("Z", t._dimt)
+        k = ("Z", t.dim_symbols)
     elif isinstance(t, Derivative):
         k = _key(t.doit(), memo)
     else:
@@ -164,7 +164,7 @@ class _Emitter:
         evaluate.einsum_plan)."""
         weight, dim_of, ops, joins = [], {}, [], []
         for f in p.factors:
-            for e, d in zip(f.edges, f._dimt):
+            for e, d in zip(f.edges, f.dim_symbols):
                 dim_of[e] = d
             if isinstance(f, Delta):
                 if not f.edges:
@@ -442,7 +442,7 @@ class _Emitter:
             vals.append((v, [v.axes[t.edges.index(e)] for e in s.edges], w))
         if not vals:
             return _Val("0.0", [None] * len(s.edges), 0, scalar=True)
-        return self.add(vals, s.edges, s._dimt)
+        return self.add(vals, s.edges, s.dim_symbols)
 
     def add(self, vals, edges, dims) -> _Val:
         """Σ w v over (value, axes in `edges` order, weight) triples."""
@@ -670,7 +670,7 @@ class _Emitter:
             if special is not None:
                 return special
         v = self.emit(f.arg)
-        dims = f.arg._dimt
+        dims = f.arg.dim_symbols
         elementwise = not f.core
         if elementwise:
             if v.scalar:
