@@ -23,6 +23,7 @@ import itertools
 import networkx as nx
 
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
+from .kinds import KindTable
 
 
 def normal_number(w):
@@ -35,6 +36,11 @@ def normal_number(w):
 def _stable_hash(obj) -> int:
     """A hash that is the same in every process (Python's str hash is salted)."""
     return int.from_bytes(hashlib.blake2b(repr(obj).encode(), digest_size=8).digest(), "big")
+
+
+#: the labelled graph of each node kind (exact isomorphism) and its name-blind structure hash
+GRAPH = KindTable("canonical graph")
+STRUCTURE = KindTable("canonical structure")
 
 
 class _Builder:
@@ -52,7 +58,7 @@ class _Builder:
         self.g.add_edge(a, b, label=label)
 
     def build(self, t: Tensor, scope: int, wires: dict):
-        getattr(self, "_" + type(t).__name__.lower())(t, scope, wires)
+        GRAPH.of(t)(self, t, scope, wires)
 
     def _leaf(self, t, scope, wires, label, slot_labels):
         n = self.node(label)
@@ -60,15 +66,19 @@ class _Builder:
         for e, slot in zip(t.edges, slot_labels):
             self.link(n, wires[e], slot)
 
+    @GRAPH.register(Variable)
     def _variable(self, t: Variable, scope, wires):
         self._leaf(t, scope, wires, ("var", t.name, t.original, t.dim_symbols), range(len(t.edges)))
 
+    @GRAPH.register(Delta)
     def _delta(self, t: Delta, scope, wires):
         self._leaf(t, scope, wires, ("delta", t.dim, len(t.edges)), ["copy"] * len(t.edges))
 
+    @GRAPH.register(Zero)
     def _zero(self, t: Zero, scope, wires):
         self._leaf(t, scope, wires, ("zero", len(t.edges)), ["zero"] * len(t.edges))
 
+    @GRAPH.register(Product)
     def _product(self, t: Product, scope, wires):
         inner = dict(wires)
         for e in t.contracted():
@@ -76,6 +86,7 @@ class _Builder:
         for f in t.factors:
             self.build(f, scope, {e: inner[e] for e in f.edges})
 
+    @GRAPH.register(Sum)
     def _sum(self, t: Sum, scope, wires):
         s = self.node(("sum", len(t.terms)))
         self.link(scope, s, "member")
@@ -84,6 +95,7 @@ class _Builder:
             self.link(s, tn, "term")
             self.build(term, tn, wires)
 
+    @GRAPH.register(Function)
     def _function(self, t: Function, scope, wires):
         f = self.node(("fn", t.spec.name, tuple(normal_number(p) for p in t.params)))
         self.link(scope, f, "member")
@@ -97,6 +109,7 @@ class _Builder:
             self.link(f, inner[e], role)
         self.build(t.arg, f, inner)
 
+    @GRAPH.register(Derivative)
     def _derivative(self, t: Derivative, scope, wires):
         d = self.node(("derivative", t.var.identity))
         self.link(scope, d, "member")
@@ -123,7 +136,7 @@ def _structure(t: Tensor) -> tuple:
     without names. Isomorphic expressions get equal structures."""
     out = t._cache.get("structure")
     if out is None:
-        out = _STRUCTURE[type(t)](t)
+        out = STRUCTURE(t)
         t._cache["structure"] = out
     return out
 
@@ -132,19 +145,23 @@ def _leaf_structure(label, roles):
     return _stable_hash(label), roles
 
 
+@STRUCTURE.register(Variable)
 def _s_variable(t: Variable):
     return _leaf_structure(("var", t.name, t.original, t.dim_symbols),
                            {e: _stable_hash(("slot", k)) for k, e in enumerate(t.edges)})
 
 
+@STRUCTURE.register(Delta)
 def _s_delta(t: Delta):
     return _leaf_structure(("delta", t.dim, len(t.edges)), {e: _stable_hash("copy") for e in t.edges})
 
 
+@STRUCTURE.register(Zero)
 def _s_zero(t: Zero):
     return _leaf_structure(("zero", tuple(sorted(t.dim_symbols))), {e: _stable_hash(("zero", d)) for e, d in zip(t.edges, t.dim_symbols)})
 
 
+@STRUCTURE.register(Function)
 def _s_function(t: Function):
     arg_shape, arg_roles = _structure(t.arg)
 
@@ -156,12 +173,14 @@ def _s_function(t: Function):
     return shape, {e: _stable_hash((arg_roles[e], kind(e))) for e in t.edges}
 
 
+@STRUCTURE.register(Derivative)
 def _s_derivative(t: Derivative):
     shape, roles = _structure(t.expr)
     new = {e: _stable_hash(("new", k)) for k, e in enumerate(t.new_edges)}
     return _stable_hash(("derivative", t.var.identity, shape, tuple(sorted(roles.values())))), {**roles, **new}
 
 
+@STRUCTURE.register(Sum)
 def _s_sum(t: Sum):
     parts = [(normal_number(w), *_structure(term)) for term, w in zip(t.terms, t.weights)]
     roles = {e: _stable_hash(tuple(sorted((w, shape, r[e]) for w, shape, r in parts))) for e in t.edges}
@@ -199,16 +218,13 @@ def refine_colours(p: Product, wire_colour) -> tuple[list, dict]:
 _WIRE = _stable_hash("wire")
 
 
+@STRUCTURE.register(Product)
 def _s_product(t: Product):
     if len(t.factors) == 1:  # a product wrapping one factor only reorders its edges
         return _structure(t.factors[0])
     colour_f, colour_w = refine_colours(t, lambda e: _WIRE)
     roles = {e: colour_w[e] for e in t.edges}
     return _stable_hash(("product", tuple(sorted(colour_f)), tuple(sorted(colour_w.values())))), roles
-
-
-_STRUCTURE = {Variable: _s_variable, Delta: _s_delta, Zero: _s_zero, Function: _s_function,
-              Derivative: _s_derivative, Sum: _s_sum, Product: _s_product}
 
 
 def canonical_key(t: Tensor) -> int:

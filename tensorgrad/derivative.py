@@ -9,6 +9,10 @@ True
 from __future__ import annotations
 
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, fresh_name
+from .kinds import KindTable
+
+#: d t / d x for each node kind: entry(t, x, new edge names, memo)
+DERIVATIVE = KindTable("derivative")
 
 
 def _new_edge_names(f: Tensor, x: Variable, new_edges) -> tuple:
@@ -89,21 +93,24 @@ def _diff(f: Tensor, x: Variable, new: tuple, memo: dict) -> Tensor:
     key = f
     if key in memo:
         return memo[key]
-    out = RULES[type(f)](f, x, new, memo)
+    out = DERIVATIVE(f, x, new, memo)
     memo[key] = out
     return out
 
 
+@DERIVATIVE.register(Variable)
 def _d_variable(v: Variable, x: Variable, new, memo):
     # d v_{e..} / d x_{n..} = prod_k delta(e_k, n_k): one identity wire per slot
     wires = [Delta(d, e, n) for e, d, n in zip(v.edges, v.dim_symbols, new)]
     return Product(wires, v.edges + new)
 
 
+@DERIVATIVE.register(Sum)
 def _d_sum(s: Sum, x, new, memo):
     return Sum([_diff(t, x, new, memo) for t in s.terms], s.weights, s.edges + new)
 
 
+@DERIVATIVE.register(Product)
 def _d_product(p: Product, x, new, memo):
     # Leibniz: one term per factor that depends on x; contracted edges are first
     # renamed away from the new edge names so they cannot collide.
@@ -130,6 +137,7 @@ def register_function_rewrite(rewrite) -> None:
         FUNCTION_REWRITES.append(rewrite)
 
 
+@DERIVATIVE.register(Function)
 def _d_function(f: Function, x, new, memo):
     for rewrite in FUNCTION_REWRITES:
         g = rewrite(f)
@@ -147,20 +155,12 @@ def _d_function(f: Function, x, new, memo):
     return Product((jac, du), f.edges + new)
 
 
+@DERIVATIVE.register(Derivative)
 def _d_derivative(d: Derivative, x, new, memo):
     return _diff(d.doit(), x, new, memo)
 
 
+@DERIVATIVE.register(Delta, Zero)
 def _d_constant(t, x, new, memo):
     return _zero(t, x, new)
 
-
-RULES = {
-    Variable: _d_variable,
-    Delta: _d_constant,
-    Zero: _d_constant,
-    Sum: _d_sum,
-    Product: _d_product,
-    Function: _d_function,
-    Derivative: _d_derivative,
-}

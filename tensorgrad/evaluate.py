@@ -20,6 +20,7 @@ import numpy as np
 import opt_einsum
 
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
+from .kinds import KindTable
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -126,6 +127,10 @@ def evaluate(t: Tensor, values: Mapping, edges=None, dims: Mapping | None = None
     return np.transpose(out, [t.edges.index(e) for e in edges]) if edges != t.edges else out
 
 
+#: the array of each node kind: entry(evaluator, node)
+EVALUATE = KindTable("evaluate")
+
+
 class _Evaluator:
     def __init__(self, arrays: dict, sizes: dict):
         self.arrays, self.sizes = arrays, sizes
@@ -135,7 +140,7 @@ class _Evaluator:
     def eval(self, t: Tensor) -> np.ndarray:
         out = self.memo.get(t)
         if out is None:
-            out = getattr(self, "_" + type(t).__name__.lower())(t)
+            out = EVALUATE.of(t)(self, t)
             self.memo[t] = out
         return out
 
@@ -152,15 +157,19 @@ class _Evaluator:
     def shape(self, t: Tensor) -> tuple:
         return tuple(self.sizes[d] for d in t.dim_symbols)
 
+    @EVALUATE.register(Variable)
     def _variable(self, v: Variable):
         return np.asarray(self.arrays[v.name], dtype=float) if self.arrays[v.name].dtype == bool else self.arrays[v.name]
 
+    @EVALUATE.register(Zero)
     def _zero(self, z: Zero):
         return np.zeros(self.shape(z))
 
+    @EVALUATE.register(Delta)
     def _delta(self, d: Delta):
         return self._product(Product((d,)))
 
+    @EVALUATE.register(Sum)
     def _sum(self, s: Sum):
         # one pass per term: terms of weight 1 first, other weights folded into the
         # smallest operand of a product term, no multiply by 1, and in-place
@@ -196,14 +205,17 @@ class _Evaluator:
         return (isinstance(arr, np.ndarray) and arr.ndim > 0 and arr.base is None and arr.flags.writeable
                 and all(arr is not v for v in self.memo.values()))
 
+    @EVALUATE.register(Function)
     def _function(self, f: Function):
         x = self.eval(f.arg)
         axes = tuple(f.arg.edges.index(e) for e in f.core)
         return np.asarray(f.spec.numeric(np, x, axes, f.params))
 
+    @EVALUATE.register(Derivative)
     def _derivative(self, d: Derivative):
         return self.eval(d.doit())
 
+    @EVALUATE.register(Product)
     def _product(self, p: Product, weight=1):
         spec, operands, post = self.plan(p)
         arrays = [self.eval(f) for f in operands]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
 from .functions import FunctionSpec
+from .kinds import KindTable
 
 
 def _num(w) -> str:
@@ -24,37 +25,59 @@ def _idx(edges) -> str:
     return "[" + ",".join(edges) + "]" if edges else ""
 
 
+#: index notation of each node kind
+INDEX_NOTATION = KindTable("index notation")
+
+
 def index_notation(t: Tensor) -> str:
-    if isinstance(t, Variable):
-        return t.name + _idx(t.edges)
-    if isinstance(t, Delta):
-        return f"δ{_idx(t.edges)}" if t.edges else t.dim
-    if isinstance(t, Zero):
-        return "0" + _idx(t.edges)
-    if isinstance(t, Product):
-        if not t.factors:
-            return "1"
-        return " ".join(_wrap(f) for f in t.factors)
-    if isinstance(t, Sum):
-        out = ""
-        for k, (term, w) in enumerate(zip(t.terms, t.weights)):
-            body = "" if term == Product(()) else _wrap(term)
-            neg = not isinstance(w, complex) and w < 0
-            mag = -w if neg else w
-            coef = _num(mag) if (mag != 1 or not body) else ""
-            piece = (coef + " " + body).strip() if coef and body else (coef or body)
-            sign = ("- " if neg else "+ ") if k else ("-" if neg else "")
-            out += (" " if k else "") + sign + piece
-        return out
-    if isinstance(t, Function):
-        name = t.spec.name
-        if name == "pow":
-            return f"({index_notation(t.arg)})^{_num(t.params[0])}"
-        core = "_{" + ",".join(t.core) + "}" if t.core else ""
-        return f"{name}{core}({index_notation(t.arg)})"
-    if isinstance(t, Derivative):
-        return f"d({index_notation(t.expr)})/d{t.var.name}{_idx(t.new_edges)}"
-    raise TypeError(f"cannot print {type(t).__name__}")
+    return INDEX_NOTATION(t)
+
+
+@INDEX_NOTATION.register(Variable)
+def _variable(t: Variable) -> str:
+    return t.name + _idx(t.edges)
+
+
+@INDEX_NOTATION.register(Delta)
+def _delta(t: Delta) -> str:
+    return f"δ{_idx(t.edges)}" if t.edges else t.dim
+
+
+@INDEX_NOTATION.register(Zero)
+def _zero(t: Zero) -> str:
+    return "0" + _idx(t.edges)
+
+
+@INDEX_NOTATION.register(Product)
+def _product(t: Product) -> str:
+    return " ".join(_wrap(f) for f in t.factors) if t.factors else "1"
+
+
+@INDEX_NOTATION.register(Sum)
+def _sum(t: Sum) -> str:
+    out = ""
+    for k, (term, w) in enumerate(zip(t.terms, t.weights)):
+        body = "" if term == Product(()) else _wrap(term)
+        neg = not isinstance(w, complex) and w < 0
+        mag = -w if neg else w
+        coef = _num(mag) if (mag != 1 or not body) else ""
+        piece = (coef + " " + body).strip() if coef and body else (coef or body)
+        sign = ("- " if neg else "+ ") if k else ("-" if neg else "")
+        out += (" " if k else "") + sign + piece
+    return out
+
+
+@INDEX_NOTATION.register(Function)
+def _function(t: Function) -> str:
+    if t.spec.name == "pow":
+        return f"({index_notation(t.arg)})^{_num(t.params[0])}"
+    core = "_{" + ",".join(t.core) + "}" if t.core else ""
+    return f"{t.spec.name}{core}({index_notation(t.arg)})"
+
+
+@INDEX_NOTATION.register(Derivative)
+def _derivative(t: Derivative) -> str:
+    return f"d({index_notation(t.expr)})/d{t.var.name}{_idx(t.new_edges)}"
 
 
 def _wrap(t: Tensor) -> str:

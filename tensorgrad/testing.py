@@ -35,6 +35,7 @@ import tensorgrad as tg
 
 from . import functions as F
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, number
+from .kinds import KindTable
 
 #: Dimension symbols and the sizes they are evaluated at (distinct sizes catch transposes).
 DIMS = {"n": 3, "m": 2}
@@ -367,43 +368,64 @@ def _rebuilt_arg(a):
     return a
 
 
+#: the same network with internal edges renamed and factors and terms reordered
+SCRAMBLE = KindTable("testing scramble")
+
+
 def scramble(t: Tensor, rng) -> Tensor:
     """The same network with internal edges renamed and factors and terms reordered
     (free edges and their order kept). `rng` is a random.Random."""
-    if isinstance(t, Product):
-        factors = [scramble(f, rng) for f in t.factors]
-        inner = sorted(Product(factors).contracted())
-        taken = {e for f in factors for e in f.edges} | set(t.edges)
+    return SCRAMBLE(t, rng)
+
+
+@SCRAMBLE.register(Variable, Delta, Zero)
+def _scramble_leaf(t, rng):
+    return t
+
+
+@SCRAMBLE.register(Product)
+def _scramble_product(t: Product, rng) -> Tensor:
+    factors = [scramble(f, rng) for f in t.factors]
+    inner = sorted(Product(factors).contracted())
+    taken = {e for f in factors for e in f.edges} | set(t.edges)
+    new = {}
+    for e in inner:
+        new[e] = f"{rng.choice('pqrsuvw')}{rng.randrange(1000)}"
+        while new[e] in taken:
+            new[e] += "'"
+        taken.add(new[e])
+    # rename in two steps through unique temporaries: simultaneous renames per factor
+    factors = [f.rename({e: new[e] for e in f.edges if e in new}) for f in factors]
+    rng.shuffle(factors)
+    return Product(factors, t.edges)
+
+
+@SCRAMBLE.register(Sum)
+def _scramble_sum(t: Sum, rng) -> Tensor:
+    pairs = list(zip([scramble(s, rng) for s in t.terms], t.weights))
+    rng.shuffle(pairs)
+    return Sum([p for p, _ in pairs], [w for _, w in pairs], t.edges)
+
+
+@SCRAMBLE.register(Function)
+def _scramble_function(t: Function, rng) -> Tensor:
+    arg, core = scramble(t.arg, rng), t.core
+    if t.spec.consumes_core and core:
+        taken = set(arg.edges)
         new = {}
-        for e in inner:
-            new[e] = f"{rng.choice('pqrsuvw')}{rng.randrange(1000)}"
+        for e in core:
+            new[e] = f"c{rng.randrange(1000)}"
             while new[e] in taken:
                 new[e] += "'"
             taken.add(new[e])
-        # rename in two steps through unique temporaries: simultaneous renames per factor
-        factors = [f.rename({e: new[e] for e in f.edges if e in new}) for f in factors]
-        rng.shuffle(factors)
-        return Product(factors, t.edges)
-    if isinstance(t, Sum):
-        pairs = list(zip([scramble(s, rng) for s in t.terms], t.weights))
-        rng.shuffle(pairs)
-        return Sum([p for p, _ in pairs], [w for _, w in pairs], t.edges)
-    if isinstance(t, Function):
-        arg, core = scramble(t.arg, rng), t.core
-        if t.spec.consumes_core and core:
-            taken = set(arg.edges)
-            new = {}
-            for e in core:
-                new[e] = f"c{rng.randrange(1000)}"
-                while new[e] in taken:
-                    new[e] += "'"
-                taken.add(new[e])
-            arg = arg.rename(new)
-            core = tuple(new[e] for e in core)
-        return Function(t.spec, arg, core, t.params)
-    if isinstance(t, Derivative):
-        return Derivative(scramble(t.expr, rng), t.var, t.new_edges)
-    return t
+        arg = arg.rename(new)
+        core = tuple(new[e] for e in core)
+    return Function(t.spec, arg, core, t.params)
+
+
+@SCRAMBLE.register(Derivative)
+def _scramble_derivative(t: Derivative, rng) -> Tensor:
+    return Derivative(scramble(t.expr, rng), t.var, t.new_edges)
 
 
 def check_all(t: Tensor) -> Tensor:

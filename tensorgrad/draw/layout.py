@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 from ..expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, as_number
+from ..kinds import KindTable
 from .block import UNIT, Block, Style
 
 STUB = 0.42      # length of a free-edge stub
@@ -90,24 +91,35 @@ def layout(t: Tensor, style: Style, hints: dict) -> Block:
         b = Block()
         b.text(0, 0, fmt_number(c), role="weight", style=style)
         return b
-    if isinstance(t, Sum) and len(t.terms) == 1:
-        w, term = t.weights[0], t.terms[0]
-        inner = layout(term, style, hints)
-        weight = _text_block(_weight_text(w, True, False), style)
-        if any(side == "L" for _, _, side in inner.ports.values()):
-            weight.baseline = -0.25  # lift the weight off the wire that enters from the left
-        out = _row([weight, inner], gap=0.12)
-        out.baseline = 0.0
-        return out
-    if isinstance(t, Sum):
+    return LAYOUT(t, style, hints)
+
+
+#: the block of each node kind: entry(node, style, hints)
+LAYOUT = KindTable("drawing")
+
+
+@LAYOUT.register(Sum)
+def _sum(t: Sum, style: Style, hints: dict) -> Block:
+    if len(t.terms) > 1:
         return _sum_nested(t, style, hints)
-    if isinstance(t, Function):
-        return _function(t, style, hints)
-    if isinstance(t, Derivative):
-        return _derivative(t, style, hints)
-    if isinstance(t, Product):
-        return _network(t, style, hints)
+    w, term = t.weights[0], t.terms[0]
+    inner = layout(term, style, hints)
+    weight = _text_block(_weight_text(w, True, False), style)
+    if any(side == "L" for _, _, side in inner.ports.values()):
+        weight.baseline = -0.25  # lift the weight off the wire that enters from the left
+    out = _row([weight, inner], gap=0.12)
+    out.baseline = 0.0
+    return out
+
+
+@LAYOUT.register(Variable, Delta, Zero)
+def _leaf(t: Tensor, style: Style, hints: dict) -> Block:
     return _network(Product((t,), t.edges), style, hints)
+
+
+LAYOUT.register(Product)(lambda t, style, hints: _network(t, style, hints))
+LAYOUT.register(Function)(lambda t, style, hints: _function(t, style, hints))
+LAYOUT.register(Derivative)(lambda t, style, hints: _derivative(t, style, hints))
 
 
 def label_ports(b: Block, edges, style: Style, dims: dict):

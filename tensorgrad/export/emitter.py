@@ -12,6 +12,7 @@ import opt_einsum
 
 from ..evaluate import edge_classes
 from ..expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
+from ..kinds import KindTable
 from .backends import _Backend, _ident, _num
 
 DEFAULT_SIZE = 1000
@@ -91,6 +92,10 @@ class _Net:
         self.ops, self.free, self.out, self.weight, self.dim_of = ops, free, out, weight, dim_of
 
 
+#: the code for each node kind: entry(emitter, node) -> _Val
+EMIT = KindTable("export")
+
+
 class _Emitter:
     def __init__(self, backend: _Backend, sizes: Mapping, reserved):
         self.b = backend
@@ -141,19 +146,23 @@ class _Emitter:
         k = _key(t, self.keys)
         v = self.memo.get(k)
         if v is None:
-            v = getattr(self, "_" + type(t).__name__.lower())(t)
+            v = EMIT.of(t)(self, t)
             self.memo[k] = v
         return v
 
+    @EMIT.register(Variable)
     def _variable(self, t: Variable):
         return _Val(self.params[t.name], range(len(t.edges)), len(t.edges))
 
+    @EMIT.register(Zero)
     def _zero(self, t: Zero):
         return _Val("0.0", [None] * len(t.edges), 0, scalar=True)
 
+    @EMIT.register(Delta)
     def _delta(self, t: Delta):
         return self._product(Product((t,)))
 
+    @EMIT.register(Derivative)
     def _derivative(self, t: Derivative):
         return self.emit(t.doit())
 
@@ -198,6 +207,7 @@ class _Emitter:
         out = list(dict.fromkeys(c for c in free.values() if c is not None))
         return _Net(ops, free, out, weight, dim_of)
 
+    @EMIT.register(Product)
     def _product(self, p: Product) -> _Val:
         p = self.solves(p)
         net = self.network(p)
@@ -420,6 +430,7 @@ class _Emitter:
         return self.b.einsum(f"{la},{lb}->{lr}", a, b)
 
     # -- sums ---------------------------------------------------------------
+    @EMIT.register(Sum)
     def _sum(self, s: Sum) -> _Val:
         terms = [(t, w) for t, w in zip(s.terms, s.weights) if not isinstance(t, Zero)]
         if not terms:
@@ -663,6 +674,7 @@ class _Emitter:
         return self.contract_net(net, s.edges, self._product_name(net))
 
     # -- functions ----------------------------------------------------------
+    @EMIT.register(Function)
     def _function(self, f: Function) -> _Val:
         name = f.spec.name
         if name == "log" and isinstance(f.arg, Sum):

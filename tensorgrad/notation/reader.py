@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from ..expr import Delta, Derivative, Function, Product, Sum, Variable, Zero
+from ..kinds import KindTable
 from .chains import _ChainReader
 from .matrix_ast import NotMatrix, _as_term, _names, _num, _T, _Term, _text, _zero, _cost
 from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose
@@ -34,6 +36,10 @@ def _check_roles(t, rows, cols):
         raise ValueError(f"rows and cols must be different edges, both are {rows!r}")
     if want != set(t.edges):
         raise ValueError(f"rows={rows!r}, cols={cols!r} must name exactly the free edges {tuple(t.edges)} of the expression")
+
+
+#: matrix notation of each node kind: entry(reader, node, row edge, column edge) -> AST
+MATRIX_NOTATION = KindTable("matrix notation")
 
 
 class _Reader(_ChainReader):
@@ -68,28 +74,32 @@ class _Reader(_ChainReader):
         return best
 
     def _read(self, t, rows, cols) -> Node:
-        ex = self.ex
-        if isinstance(t, ex.Variable):
-            return self.variable(t, rows, cols)
-        if isinstance(t, ex.Delta):
-            if not t.edges:
-                return Name(t.dim)
-            if len(t.edges) == 1:
-                v = Call("vector", (Number(1),))
-                return v if rows is not None else Transpose(v)
-            if len(t.edges) == 2:
-                return Call("eye")
-            raise NotMatrix("a copy tensor with three or more free edges")
-        if isinstance(t, ex.Zero):
-            return _zero(t, rows, cols)
-        if isinstance(t, ex.Sum):
-            return self.sum(t, rows, cols)
-        if isinstance(t, ex.Function):
-            return self.function(t, rows, cols)
-        if isinstance(t, ex.Product):
-            return self.product(t, rows, cols)
+        return MATRIX_NOTATION.of(t)(self, t, rows, cols)
+
+    @MATRIX_NOTATION.register(Delta)
+    def delta(self, t, rows, cols) -> Node:
+        if not t.edges:
+            return Name(t.dim)
+        if len(t.edges) == 1:
+            v = Call("vector", (Number(1),))
+            return v if rows is not None else Transpose(v)
+        if len(t.edges) == 2:
+            return Call("eye")
+        raise NotMatrix("a copy tensor with three or more free edges")
+
+    @MATRIX_NOTATION.register(Zero)
+    def zero(self, t, rows, cols) -> Node:
+        return _zero(t, rows, cols)
+
+    @MATRIX_NOTATION.register(Derivative)
+    def derivative(self, t, rows, cols) -> Node:
         raise NotMatrix(f"a {type(t).__name__} node")
 
+    @MATRIX_NOTATION.register(Product)
+    def _product(self, t, rows, cols) -> Node:
+        return self.product(t, rows, cols)  # the chain reader's
+
+    @MATRIX_NOTATION.register(Variable)
     def variable(self, t, rows, cols) -> Node:
         name = Name(t.name)
         if len(t.edges) == 0:
@@ -101,6 +111,7 @@ class _Reader(_ChainReader):
         raise NotMatrix(f"variable {t.name!r} has {len(t.edges)} edges")
 
     # -- sums (with common factors pulled out)
+    @MATRIX_NOTATION.register(Sum)
     def sum(self, t, rows, cols) -> Node:
         terms = []
         for term, w in zip(t.terms, t.weights):
@@ -168,6 +179,7 @@ class _Reader(_ChainReader):
         return self.mark(outer.ast(), scalar)
 
     # -- functions
+    @MATRIX_NOTATION.register(Function)
     def function(self, t, rows, cols) -> Node:
         name = t.spec.name
         if not t.core:
