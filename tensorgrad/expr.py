@@ -145,7 +145,17 @@ class Tensor:
         mapping = {e: n for e, n in mapping.items() if e != n}
         if not mapping:
             return self
-        out = self._rename_impl(mapping)
+        # memoised per node: a shared sub-network renamed the same way in many
+        # places (every Jacobian factor of a deep network) is renamed once, and the
+        # copies stay one object, so later passes see the sharing too
+        memo = self._cache.get("renamed")
+        if memo is None:
+            memo = self._cache["renamed"] = {}
+        key = tuple(sorted(mapping.items()))
+        out = memo.get(key)
+        if out is not None:
+            return out
+        out = memo[key] = self._rename_impl(mapping)
         if "vars" in self._cache:
             out._cache.setdefault("vars", self._cache["vars"])
         structure = self._cache.get("structure")
@@ -170,8 +180,29 @@ class Tensor:
         return x.identity in self.variables()
 
     def size(self) -> int:
-        """Number of nodes in the expression tree (a measure of network size)."""
-        return 1 + sum(c.size() for c in self.children())
+        """Number of nodes in the expression tree (a measure of network size); a
+        shared sub-network counts once per occurrence. See `distinct_size`."""
+        n = self._cache.get("size")
+        if n is None:
+            n = self._cache["size"] = 1 + sum(c.size() for c in self.children())
+        return n
+
+    def distinct_size(self) -> int:
+        """Number of distinct nodes (equal sub-networks counted once): the work a
+        pass that memoises by structure does.
+
+        >>> x = Variable("x", "i")
+        >>> t = (x * x) * (x * x)
+        >>> t.size() > t.distinct_size()
+        True
+        """
+        seen, stack = set(), [self]
+        while stack:
+            n = stack.pop()
+            if n not in seen:
+                seen.add(n)
+                stack.extend(n.children())
+        return len(seen)
 
     def check(self) -> "Tensor":
         """Validate well-formedness recursively; raise ValueError on the first defect."""

@@ -11,11 +11,12 @@ Every rule keeps the value and the free edges of the node it rewrites.
 from __future__ import annotations
 
 import itertools
+import math
 
 from .canonical import _stable_hash, canonical_key, isomorphic, normal_number, refine_colours, shape_key
 from .expr import (Delta, Derivative, Function, Product, Sum, Tensor, Zero, as_number,
                    fresh_name, number, ones_like, scale)
-from .rewrite import fixpoint
+from .rewrite import Rewriter, fixpoint, speculative
 
 # ---------------------------------------------------------------------------
 # Products
@@ -46,6 +47,29 @@ def pull_weight(p: Product):
         return None
     s = p.factors[k]
     return scale(Product(p.factors[:k] + s.terms + p.factors[k + 1:], p.edges), s.weights[0])
+
+
+def _common_weight(weights) -> object:
+    """The number every weight is a multiple of (gcd of integers, else a shared
+    magnitude), negative if every weight is; 1 if there is none."""
+    if all(isinstance(w, int) for w in weights):
+        c = math.gcd(*weights)
+    else:
+        mags = {abs(w) for w in weights}
+        c = mags.pop() if len(mags) == 1 else 1
+    return -c if all(w < 0 for w in weights) else c
+
+
+def pull_common_weight(p: Product):
+    # A (2 X + 4 Y) -> 2 A (X + 2 Y): a factor of a factored sum moves to the product
+    for k, f in enumerate(p.factors):
+        if isinstance(f, Sum) and len(f.terms) > 1:
+            c = _common_weight(f.weights)
+            if c not in (0, 1):
+                inner = Sum(f.terms, [normal_number(w / c) if not isinstance(c, int) else w // c for w in f.weights],
+                            f.edges)
+                return scale(Product(p.factors[:k] + (inner,) + p.factors[k + 1:], p.edges), c)
+    return None
 
 
 def merge_deltas(p: Product):
@@ -133,8 +157,8 @@ def _scalar_units(p: Product) -> list:
         factors = [p.factors[k] for k in comp]
         if any(f.edges and set(f.edges) & set(p.edges) for f in factors):
             continue
-        if all(isinstance(f, Delta) for f in factors):
-            continue
+        if all(isinstance(f, Delta) for f in factors) and not (len(factors) == 1 and not factors[0].edges):
+            continue  # a loop of copy tensors merges into the dimension n first
         if len(comp) == 1 and not factors[0].edges:
             base, a = _power_base(factors[0])
         else:
@@ -193,6 +217,27 @@ def distribute(p: Product):
     s = p.factors[k]
     terms = [Product(p.factors[:k] + (t,) + p.factors[k + 1:], p.edges) for t in s.terms]
     return Sum(terms, s.weights, p.edges)
+
+
+# Distributing copies the rest of the product into every term. Beyond this many
+# copied nodes, or on a product this large, the expansion is not even tried: it
+# could only pay off by a large cancellation, and trying it on every level of a
+# deep composition costs as much as the full expansion it is meant to avoid.
+EXPANSION_BUDGET = 64
+EXPANSION_MAX_SIZE = 200
+
+
+@speculative
+def expand_if_smaller(p: Product):
+    # A (B + C) -> A B + A C, kept only if that (simplified) is smaller: terms cancel
+    # or merge. Otherwise A (B + C) stays factored: x − μ stays a difference.
+    k = next((k for k, f in enumerate(p.factors) if isinstance(f, Sum)), None)
+    if k is None:
+        return None
+    copied = (len(p.factors[k].terms) - 1) * sum(f.size() for j, f in enumerate(p.factors) if j != k)
+    if copied > EXPANSION_BUDGET or p.size() > EXPANSION_MAX_SIZE:
+        return None
+    return distribute(p)
 
 
 def single_factor(p: Product):
@@ -383,11 +428,34 @@ def pow_zero(f: Function):
         return ones_like(f)
 
 
+_NONNEGATIVE_FUNCTIONS = {"exp", "sigmoid", "softplus", "softmax"}
+
+
+def nonnegative(t: Tensor) -> bool:
+    """True only where every entry of t is known to be >= 0 from its form alone:
+    a sum of squares Σ u u (two equal factors), an even power, exp, a dimension."""
+    if isinstance(t, Delta):
+        return len(t.edges) <= 1
+    if isinstance(t, Function):
+        if t.spec.name in _NONNEGATIVE_FUNCTIONS:
+            return True
+        return _is(t, "pow") and (float(t.params[0]) % 2 == 0 or nonnegative(t.arg))
+    if isinstance(t, Sum):
+        return all(w > 0 for w in t.weights) and all(map(nonnegative, t.terms))
+    if isinstance(t, Product) and not t.edges and t.factors:
+        counts: dict = {}
+        for g in t.factors:
+            counts[g] = counts.get(g, 0) + 1
+        return all(c % 2 == 0 or nonnegative(g) for g, c in counts.items())
+    return False
+
+
 def pow_of_pow(f: Function):
-    # (x^a)^b -> x^(ab)  when b is an integer, or a is not (so x >= 0 is required anyway)
+    # (x^a)^b -> x^(ab)  when b is an integer, or a is not (so x >= 0 is required
+    # anyway), or x >= 0 is known: sqrt((xᵀx)²) -> xᵀx
     if _is(f, "pow") and _is(f.arg, "pow"):
         a, b = f.arg.params[0], f.params[0]
-        if float(b).is_integer() or not float(a).is_integer():
+        if float(b).is_integer() or not float(a).is_integer() or nonnegative(f.arg.arg):
             return Function("pow", f.arg.arg, (), (normal_number(a * b),))
 
 
@@ -414,8 +482,7 @@ def evaluate_derivative(d: Derivative):
 # flattened into its parent would hide an inner product x·x behind a Hadamard square.
 # Sorting into canonical order always runs last.
 PHASE1: dict = {
-    Product: [product_zero, flatten_product, pull_weight, merge_deltas, eliminate_identity,
-              distribute, single_factor],
+    Product: [product_zero, flatten_product, pull_weight, pull_common_weight, merge_deltas, eliminate_identity, single_factor],
     Sum: [flatten_sum, drop_zeros, merge_like_terms, single_term],
     Function: [fold_constant, log_of_exp, exp_of_log, pow_one, pow_zero, pow_of_pow, pow_of_scaled],
     Derivative: [evaluate_derivative],
@@ -431,10 +498,14 @@ def register_rules(kind: type, rules: list, phase: int = 1):
     target.extend(r for r in rules if r not in target)
 
 
-def _rules(phase: int) -> dict:
+def _rules(phase: int, expand: bool = False) -> dict:
+    """The rules of a phase. Distribution over sums comes after every other phase-1
+    rule: always (`expand`, the normal form `equivalent` compares) or only where
+    the expanded result is smaller (the default)."""
     kinds = set(PHASE1) | set(PHASE2) | set(LAST)
     extra = PHASE2 if phase == 2 else {}
-    return {k: PHASE1.get(k, []) + extra.get(k, []) + LAST.get(k, []) for k in kinds}
+    spread = {Product: [distribute if expand else expand_if_smaller]}
+    return {k: PHASE1.get(k, []) + spread.get(k, []) + extra.get(k, []) + LAST.get(k, []) for k in kinds}
 
 
 _NAME_POOL = "abcdefghpqrstuvw"  # short internal names; i, j, k, ... stay free for users
@@ -475,19 +546,34 @@ def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
     return t.with_children([tidy_names(c, avoid) for c in children])
 
 
-def simplify(t: Tensor, trace: list | None = None) -> Tensor:
+def simplify(t: Tensor, trace: list | None = None, expand: bool = False) -> Tensor:
     """An equivalent, simplified expression (idempotent).
 
+    A product is distributed over a sum only where that makes the result smaller
+    (terms cancel or merge), so differences such as A x − b stay differences and a
+    large shared factor is not copied into every term. `expand=True` distributes
+    everywhere: the flat sum of products `equivalent` compares.
     `trace`, if given, receives (rule name, before, after) for every rewrite.
+
+    >>> import tensorgrad as tg
+    >>> x, a = tg.Variable("x", "i"), tg.Variable("a", "i")
+    >>> print(tg.sum((x - a) * (x - a)).simplify())
+    (x[i] - a[i]) (x[i] - a[i])
     """
     if not isinstance(t, Tensor):
         raise TypeError(f"simplify expects a tensorgrad expression, got {type(t).__name__}")
-    done = t._cache.get("simplified")
+    if not isinstance(expand, bool):
+        raise TypeError(f"simplify's expand must be True or False, got {expand!r}")
+    key = "expanded" if expand else "simplified"
+    done = t._cache.get(key)
     if done is not None and trace is None:
         return done
-    out = tidy_names(fixpoint(fixpoint(t, _rules(1), trace), _rules(2), trace))
-    t._cache["simplified"] = out
-    out._cache["simplified"] = out
+    # a speculative expansion is judged in its fully expanded form (memoised over the
+    # whole call), so deciding never re-speculates inside the terms it produced
+    settle = None if expand else Rewriter(_rules(1, expand=True))
+    out = tidy_names(fixpoint(fixpoint(t, _rules(1, expand), trace, settle), _rules(2, expand), trace))
+    t._cache[key] = out
+    out._cache[key] = out
     return out
 
 
@@ -505,4 +591,4 @@ def equivalent(a: Tensor, b: Tensor) -> bool:
             raise TypeError(f"equivalent expects tensorgrad expressions, got {type(t).__name__}")
     if set(a.edges) != set(b.edges):
         return False
-    return isomorphic(simplify(a), simplify(b))
+    return isomorphic(simplify(a, expand=True), simplify(b, expand=True))

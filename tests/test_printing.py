@@ -36,7 +36,7 @@ EXERCISES = [
     (2, "c'*x", "x", "cᵀ x", "c", "0I"),
     (3, "x'*A*x/2 + b'*x + c", "x", "xᵀ A x/2 + bᵀ x + c", "Aᵀ x/2 + A x/2 + b", "Aᵀ/2 + A/2"),
     (4, "-exp(-x'*x)", "x", "−exp(−‖x‖²)", "2exp(−‖x‖²)x", "2exp(−‖x‖²)(I − 2x xᵀ)"),
-    (5, "norm2(A*x - b)^2/2", "x", "‖A x‖²/2 + ‖b‖²/2 − bᵀ A x", "Aᵀ(A x − b)", "Aᵀ A"),
+    (5, "norm2(A*x - b)^2/2", "x", "‖A x − b‖²/2", "Aᵀ(A x − b)", "Aᵀ A"),
     (6, "norm2(x)", "x", "‖x‖", "x/‖x‖", "I/‖x‖ − x xᵀ/‖x‖³"),
     (7, "norm2(A*x)", "x", "‖A x‖", "Aᵀ A x/‖A x‖", "Aᵀ(A/‖A x‖ − A x xᵀ Aᵀ A/‖A x‖³)"),
     (8, "-1/(1 + x'*x)", "x", "−1/(‖x‖² + 1)", "2x/(‖x‖² + 1)²", "2(I/(‖x‖² + 1)² − 4x xᵀ/(‖x‖² + 1)³)"),
@@ -51,27 +51,27 @@ EXERCISES = [
     (17, "tr(S'*X) - logdet(X)", "X", "tr(S Xᵀ) − log det(X)", "S − X⁻ᵀ", None),
     (18, "log(1 + exp(a'*x))", "x", "softplus(aᵀ x)", "sigmoid(aᵀ x)a", "sigmoid(−aᵀ x)sigmoid(aᵀ x)a aᵀ"),
     (19, "norm2(x)^3/3", "x", "‖x‖³/3", "‖x‖x", "x xᵀ/‖x‖ + ‖x‖I"),
-    (20, "norm2(A*X - B)", "X", "sqrt(‖A X‖² + ‖B‖² − 2tr(A X Bᵀ))",
-     "Aᵀ(A X − B)/sqrt(‖A X‖² + ‖B‖² − 2tr(A X Bᵀ))", None),
+    (20, "norm2(A*X - B)", "X", "‖A X − B‖",
+     "Aᵀ(A X − B)/‖A X − B‖", None),
     (21, "(x'*x)^(x'*x)", "x", "exp(log(‖x‖²)‖x‖²)", "2exp(log(‖x‖²)‖x‖²)(log(‖x‖²)x + x)", None),
-    (22, "x'*A*x/(x'*x)", "x", "xᵀ A x/‖x‖²", "Aᵀ x/‖x‖² + A x/‖x‖² − 2xᵀ A x x/‖x‖⁴", None),
-    (23, "norm2(A - x*x')^2/2", "x", "‖A‖²/2 + ‖x‖⁴/2 − xᵀ A x", "2‖x‖² x − Aᵀ x − A x", "4x xᵀ + 2‖x‖² I − A − Aᵀ"),
+    (22, "x'*A*x/(x'*x)", "x", "xᵀ A x/‖x‖²", "(A + Aᵀ)x/‖x‖² − 2xᵀ A x x/‖x‖⁴", None),
+    (23, "norm2(A - x*x')^2/2", "x", "tr((A − x xᵀ)(Aᵀ − x xᵀ))/2", "2‖x‖² x − Aᵀ x − A x", "4x xᵀ + 2‖x‖² I − A − Aᵀ"),
     (24, "sum(log(1 + exp(A*x)))/n + μ/2*norm2(x)^2", "x", "sum(softplus(A x))/n + μ‖x‖²/2",
      "Aᵀ sigmoid(A x)/n + μ x", "Aᵀ diag(sigmoid(A x) ⊙ sigmoid(−A x))A/n + μ I"),
     (25, "det(A - t*eye)", "t", "det(A − t I)", "−det(A − t I)tr((A − t I)⁻¹)",
      "det(A − t I)(tr((A − t I)⁻¹)² − tr(((A − t I)⁻¹)²))"),
     (26, "tr(A*X^2*B*X⁻ᵀ)", "X", "tr(A X² B X⁻ᵀ)", "(B X⁻ᵀ A X)ᵀ + (X B X⁻ᵀ A)ᵀ − X⁻ᵀ A X² B X⁻ᵀ", None),
     (27, "norm2(x)^4", "x", "‖x‖⁴", "4‖x‖² x", "4(2x xᵀ + ‖x‖² I)"),
-    (28, "(A*x + b)'*C*(D*x + e)", "x", "xᵀ Aᵀ C D x + bᵀ C D x + eᵀ Cᵀ A x + bᵀ C e",
-     "Aᵀ C D x + Dᵀ Cᵀ A x + Aᵀ C e + Dᵀ Cᵀ b", "Aᵀ C D + Dᵀ Cᵀ A"),
-    (29, "(A*x - b)'*W*(A*x - b)", "x", "xᵀ Aᵀ W A x + bᵀ W b − bᵀ Wᵀ A x − bᵀ W A x",
-     "Aᵀ(Wᵀ A x + W A x − Wᵀ b − W b)", "Aᵀ(W + Wᵀ)A"),
+    (28, "(A*x + b)'*C*(D*x + e)", "x", "(A x + b)ᵀ C(D x + e)",
+     "Aᵀ C(D x + e) + Dᵀ Cᵀ(A x + b)", "Aᵀ C D + Dᵀ Cᵀ A"),
+    (29, "(A*x - b)'*W*(A*x - b)", "x", "(A x − b)ᵀ W(A x − b)",
+     "Aᵀ(W + Wᵀ)(A x − b)", "Aᵀ(W + Wᵀ)A"),
     (30, "a'*x*x'*b", "x", "aᵀ x bᵀ x", "aᵀ x b + bᵀ x a", "a bᵀ + b aᵀ"),
-    (31, "norm2(x - a)", "x", "sqrt(‖a‖² + ‖x‖² − 2aᵀ x)", "(x − a)/sqrt(‖a‖² + ‖x‖² − 2aᵀ x)", None),
+    (31, "norm2(x - a)", "x", "‖x − a‖", "(x − a)/‖x − a‖", None),
     (32, "a'*X*b", "X", "aᵀ X b", "a bᵀ", None),
-    (35, "norm2(X*a - b)^2", "X", "‖X a‖² + ‖b‖² − 2bᵀ X a", "2(X a − b)aᵀ", None),
+    (35, "norm2(X*a - b)^2", "X", "‖X a − b‖²", "2(X a − b)aᵀ", None),
     (38, "det(eye + x*x')", "x", "‖x‖² + 1", "2x", "2I"),
-    (39, "-y'*log(softmax(z))", "z", "logsumexp(z)sum(y) − yᵀ z", "sum(y)softmax(z) − y",
+    (39, "-y'*log(softmax(z))", "z", "−(z − logsumexp(z)𝟏)ᵀ y", "sum(y)softmax(z) − y",
      "sum(y)(diag(softmax(z)) − softmax(z)softmax(z)ᵀ)"),
 ]
 
@@ -422,7 +422,10 @@ def test_numbers_print_as_shortest_repr_and_simple_fractions_stay_short():
 
 def test_trace_of_identity_prints_the_dimension_and_parses_back():
     # printed `n`, which parsed as a variable
-    e, printed, back = _round_trip("tr(eye + A)")
+    e = parse("tr(eye + A)", SHAPES)
+    assert to_matrix(e) == "tr(A + I)"  # as short as n + tr(A), so it stays factored
+    printed = to_matrix(tg.simplify(e, expand=True))
+    back = parse(printed, SHAPES)
     assert printed == "n + tr(A)"
     v = _values(n=5)
     assert np.isclose(tg.evaluate(back, v), 5 + np.trace(v["A"]))

@@ -39,7 +39,8 @@ RULE_CASES = {
     "pull_weight": (Product([A, 3 * x]), None),
     "merge_deltas": (Product([Delta("n", "j", "k", "l"), Delta("n", "l", "p"), x.rename(j="k")]), None),
     "eliminate_identity": (Product([A, Delta("n", "j", "k")]), tg.Variable),
-    "distribute": (Product([A, x + x * x]), None),
+    # xᵀ(M + Mᵀ)x -> 2 xᵀMx: expanded, the terms merge, so the expansion is kept
+    "expand_if_smaller": (Product([x, x.rename(j="k"), M.rename(i="j", j="k") + M.rename(i="k")]), Sum),
     "flatten_sum": (Sum([Sum([A @ x, b], [2, 3]), b], [1, -1]), None),
     "drop_zeros": (Sum([A @ x, tg.zeros(i="m")]), None),
     "merge_like_terms": (A @ x + A.rename(j="k") @ x.rename(j="k"), None),
@@ -70,9 +71,25 @@ def test_closed_delta_loop_is_its_dimension():
     assert tg.evaluate(s, {}, dims={"n": 7}) == 7
 
 
-def test_ones_vector_into_sum_is_a_sum():
-    s = assert_simplifies(tg.sum(A @ x + b), "distribute", expands=True)
-    assert isinstance(s, Sum) and len(s.terms) == 2
+def test_ones_vector_into_sum_stays_factored_unless_expanding():
+    f = tg.sum(A @ x + b)
+    s = assert_simplifies(f)  # 1ᵀ(A x + b): expanding would copy the ones vector
+    assert isinstance(s, Product) and any(isinstance(g, Sum) for g in s.factors)
+    e = simplify_with_trace(f, expand=True)
+    assert isinstance(e, Sum) and len(e.terms) == 2
+    np.testing.assert_allclose(tg.evaluate(e, VALUES), tg.evaluate(s, VALUES))
+
+
+def test_product_over_sum_is_not_expanded_when_that_copies_a_factor():
+    s = assert_simplifies(Product([A, x + x * x]))
+    assert isinstance(s, Product)
+    assert "distribute" in [n for n, _, _ in _trace_expanded(Product([A, x + x * x]))]
+
+
+def _trace_expanded(t):
+    trace = []
+    simplify_with_trace(t, trace=trace, expand=True)
+    return trace
 
 
 def test_degree_four_identity_splits_into_two_wires():
