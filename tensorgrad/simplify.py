@@ -557,8 +557,8 @@ def simplify(t: Tensor, trace: list | None = None, expand: bool = False) -> Tens
 
     >>> import tensorgrad as tg
     >>> x, a = tg.Variable("x", "i"), tg.Variable("a", "i")
-    >>> print(tg.sum((x - a) * (x - a)).simplify())
-    (x[i] - a[i]) (x[i] - a[i])
+    >>> print(tg.to_matrix(tg.sum((x - a) * (x - a)).simplify()))
+    ‖x − a‖²
     """
     if not isinstance(t, Tensor):
         raise TypeError(f"simplify expects a tensorgrad expression, got {type(t).__name__}")
