@@ -8,6 +8,7 @@ True
 
 from .canonical import canonical_key
 from .derivative import derivative, grad, hessian, unevaluated
+from .directional import hvp, jvp, vjp
 from .draw import draw, draw_steps
 from .evaluate import evaluate
 from .export import compile, to_code  # noqa: A004 - tg.compile is the public name
@@ -26,7 +27,7 @@ __all__ = [
     "exp", "log", "sqrt", "pow", "tanh", "sigmoid", "softplus", "relu", "abs", "sign", "sin", "cos",
     "cosh", "sinh", "step", "forget_assumptions",
     "softmax", "logsumexp", "det", "logdet", "inverse", "assume_positive", "assume_sums_to_one",
-    "derivative", "grad", "hessian", "unevaluated",
+    "derivative", "grad", "hessian", "unevaluated", "jvp", "vjp", "hvp",
     "simplify", "equivalent", "canonical_key", "evaluate",
     "to_code", "compile",
     "draw", "draw_steps",
