@@ -272,6 +272,12 @@ def log_of_softmax(f: Function):
         return Sum((z, lse), (1, -1), z.edges)
 
 
+def log_of_sigmoid(f: Function):
+    # log σ(z) -> -softplus(-z)  (σ(z) underflows to 0 for z < -745; softplus does not)
+    if _is(f, "log") and _is(f.arg, "sigmoid"):
+        return scale(Function("softplus", scale(f.arg.arg, -1)), -1)
+
+
 def log_one_plus_exp(f: Function):
     # log(1 + exp(t)) -> softplus(t)
     if not (_is(f, "log") and isinstance(f.arg, Sum) and len(f.arg.terms) == 2 and f.arg.weights == (1, 1)):
@@ -341,6 +347,24 @@ def log_of_positive_power(f: Function):
 
 
 # ---------------------------------------------------------------------------
+# Rules on sums
+# ---------------------------------------------------------------------------
+
+
+def one_minus_sigmoid(s: Sum):
+    # c 1 - c σ(z) -> c σ(-z)  (1 - σ(z) rounds to 0 for z >= 37; σ(-z) keeps every digit)
+    ones = [k for k, t in enumerate(s.terms) if t == ONE or _is_ones(t)]
+    for a in ones:
+        for b, t in enumerate(s.terms):
+            if _is(t, "sigmoid") and s.weights[a] == -s.weights[b]:
+                rest = [k for k in range(len(s.terms)) if k not in (a, b)]
+                flipped = Function("sigmoid", scale(t.arg, -1))
+                return Sum([s.terms[k] for k in rest] + [flipped], [s.weights[k] for k in rest] + [s.weights[a]],
+                           s.edges)
+    return None
+
+
+# ---------------------------------------------------------------------------
 # Rules on products
 # ---------------------------------------------------------------------------
 
@@ -386,11 +410,13 @@ def sum_to_one(p: Product):
 
 FUNCTION_RULES = [inverse_of_inverse, det_of_transpose, det_of_inverse, det_of_identity, det_of_scaled,
                   det_of_product, det_lemma, logdet_lemma, sherman_morrison, log_of_det, log_of_softmax,
-                  log_one_plus_exp, log_of_positive_product, log_of_positive_power]
+                  log_of_sigmoid, log_one_plus_exp, log_of_positive_product, log_of_positive_power]
 PRODUCT_RULES = [inverse_cancel, sum_to_one]
+SUM_RULES = [one_minus_sigmoid]
 
 register_rules(Function, FUNCTION_RULES)
 register_rules(Product, PRODUCT_RULES)
+register_rules(Sum, SUM_RULES)
 
 
 # ---------------------------------------------------------------------------
@@ -402,7 +428,7 @@ register_rules(Product, PRODUCT_RULES)
 PREPARE = {
     "det": [det_of_identity, det_lemma],
     "logdet": [det_of_identity, logdet_lemma],
-    "log": [log_of_det, log_of_softmax, log_one_plus_exp],
+    "log": [log_of_det, log_of_softmax, log_of_sigmoid, log_one_plus_exp],
 }
 
 
