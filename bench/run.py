@@ -14,6 +14,8 @@
   through the closed form as the common yardstick;
 * scaling: bench/scaling.py in a subprocess (depth-L tanh networks, derivative
   orders; figures/scaling.png), its tables appended;
+* hvp: bench/hvp.py in a subprocess (tg.hvp vs hand-written NumPy and JAX jit
+  jvp∘grad, with its memory report), its tables inserted;
 * memory: opt_einsum's largest intermediate over every product `tg.evaluate`
   contracts, and the largest array any sub-expression produces, against the larger
   of the result and the largest input.
@@ -411,6 +413,7 @@ def main(argv=None):
     ap.add_argument("--no-frameworks", action="store_true", help="skip the JAX and torch subprocesses")
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md / results.json alone")
     ap.add_argument("--no-scaling", action="store_true", help="skip bench/scaling.py (depth and order growth)")
+    ap.add_argument("--no-hvp", action="store_true", help="skip bench/hvp.py (Hessian-vector products)")
     ap.add_argument("--worker", choices=["tensorgrad", "jax", "torch"], help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
@@ -429,6 +432,14 @@ def main(argv=None):
         scaling = res.stdout if res.returncode == 0 else None
         if scaling is None:
             print(f"<!-- scaling not measured: {(res.stderr.strip().splitlines() or ['?'])[-1]} -->", file=sys.stderr)
+    hvp = None
+    if not a.no_hvp:
+        cmd = [sys.executable, "-m", "bench.hvp"] + (["--quick"] if a.quick else []) \
+            + (["--no-frameworks"] if a.no_frameworks else [])
+        res = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(), cwd=ROOT)
+        hvp = res.stdout if res.returncode == 0 else None
+        if hvp is None:
+            print(f"<!-- hvp not measured: {(res.stderr.strip().splitlines() or ['?'])[-1]} -->", file=sys.stderr)
     mach = machine()
     scal = None
     if scaling and (ROOT / "bench" / "scaling.json").exists():
@@ -437,6 +448,8 @@ def main(argv=None):
     if scaling:
         text = text.replace("\n## Machine\n", "\n## Scaling (bench/scaling.py, figures/scaling.png)\n\n"
                             + scaling.replace("## ", "### ").strip() + "\n\n## Machine\n")
+    if hvp:
+        text = text.replace("\n## Machine\n", "\n" + hvp.strip() + "\n\n## Machine\n")
     print(text)
     if not a.no_write:
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
