@@ -234,7 +234,7 @@ def jvp(f: Tensor, x: Variable, v: Tensor) -> Tensor:
     """
     _check(f, x, "jvp")
     _check_direction(v, x, "jvp", "v", f"the variable {x.name!r}")
-    return _finish(_forward(f, x, v, {}), f.edges, f._dimt)
+    return _finish(_forward(f, x, v, {}), f.edges, f.dim_symbols)
 
 
 def vjp(f: Tensor, x: Variable, u: Tensor) -> Tensor:
@@ -248,7 +248,7 @@ def vjp(f: Tensor, x: Variable, u: Tensor) -> Tensor:
     """
     _check(f, x, "vjp")
     _check_direction(u, f, "vjp", "u", "f")
-    return _finish(_backward(f, x, u), x.edges, x._dimt)
+    return _finish(_backward(f, x, u), x.edges, x.dim_symbols)
 
 
 def hvp(f: Tensor, x: Variable, v: Tensor) -> Tensor:
@@ -268,5 +268,5 @@ def hvp(f: Tensor, x: Variable, v: Tensor) -> Tensor:
     _check_direction(v, x, "hvp", "v", f"the variable {x.name!r}")
     g = _backward(f, x, ONE)
     if g is None:
-        return Zero(x.edges, x._dimt)
-    return _finish(_forward(simplify(g), x, v, {}), x.edges, x._dimt)
+        return Zero(x.edges, x.dim_symbols)
+    return _finish(_forward(simplify(g), x, v, {}), x.edges, x.dim_symbols)

@@ -69,7 +69,7 @@ def values_for(f, seed=0) -> dict:
     rng = np.random.default_rng(seed)
     out = {}
     for v in _variables(f):
-        shape = tuple(SIZES[s] for s in v._dimt)
+        shape = tuple(SIZES[s] for s in v.dim_symbols)
         a = rng.normal(size=shape) / (2 if len(shape) == 2 else 1)
         if len(shape) == 2 and shape[0] == shape[1]:
             a = a @ a.T / shape[0] + np.eye(shape[0]) if v.name == "Sigma" else a + 3 * np.eye(shape[0])
@@ -135,14 +135,14 @@ def largest_node(t, sizes) -> int:
         seen.add(id(node))
         stack.extend(node.children())
         if not isinstance(node, Delta):
-            big = max(big, math.prod(sizes[d] for d in node._dimt))
+            big = max(big, math.prod(sizes[d] for d in node.dim_symbols))
     return big
 
 
 def bound(f, x, sizes) -> int:
     """The largest input, x-sized output, or node evaluating f itself needs (softmax(QKᵀ)
     in attention is S×S whatever one derives)."""
-    return max(largest_node(f, sizes), math.prod(sizes[d] for d in x._dimt))
+    return max(largest_node(f, sizes), math.prod(sizes[d] for d in x.dim_symbols))
 
 
 def rel(a, b):
@@ -163,7 +163,7 @@ def test_card_jvp_vjp_hvp_match_finite_differences(name):
     assert rel(ev(J, values), fd_jvp(f, x, values, dv)) < 1e-6
 
     u = tg.Variable("du", **f.dims)
-    du = rng.normal(size=tuple(SIZES[s] for s in f._dimt))
+    du = rng.normal(size=tuple(SIZES[s] for s in f.dim_symbols))
     Vj = tg.vjp(f, x, u)
     assert Vj.edges == x.edges
     assert rel(ev(Vj, {**values, "du": du}), fd_vjp(f, x, values, du)) < 1e-6

@@ -126,7 +126,7 @@ def near_cancellation(case, scale: float, seed: int) -> dict:
     base: dict = {}
     out = {}
     for v in case.variables:
-        shape = tuple(DIMS[d] for d in v._dimt)
+        shape = tuple(DIMS[d] for d in v.dim_symbols)
         if shape not in base:
             base[shape] = scale * rng.uniform(0.5, 1.0, size=shape) * rng.choice([-1, 1], size=shape)
         out[v.name] = base[shape] * (1 + 1e-8 * rng.uniform(-1, 1, size=shape))
