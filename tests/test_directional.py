@@ -300,3 +300,22 @@ def test_random_expressions_jvp_vjp_hvp_match_finite_differences(case, data):
         acc = sum(a * b * float(fd(s, a * dv + b * e, hh)) for a, b in ((1, 1), (1, -1), (-1, 1), (-1, -1)))
         hv[idx] = acc / (4 * hh * hh)
     assert close_enough(_evaluate(tg.hvp(s, x, v), values), hv, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("which", ["softmax wrt x", "softmax wrt A", "inverse", "tanh layer wrt W"])
+def test_vector_and_matrix_valued_functions(which):
+    A, x, X = tg.Variable("A", i="m", j="n"), tg.Variable("x", j="n"), tg.Variable("X", i="n", j="n")
+    W = tg.Variable("W", i="n", j="n")
+    f, wrt = {"softmax wrt x": (tg.softmax(A @ x, "i"), x), "softmax wrt A": (tg.softmax(A @ x, "i"), A),
+              "inverse": (tg.inverse(X), X),
+              "tanh layer wrt W": (tg.tanh(W @ tg.tanh(W @ x).rename(i="j")), W)}[which]
+    values = values_for(f, seed=5)
+    rng = np.random.default_rng(9)
+    dv = rng.normal(size=values[wrt.name].shape)
+    du = rng.normal(size=tuple(SIZES[s] for s in f.dim_symbols))
+    v, u = direction(wrt, "dv"), tg.Variable("du", **f.dims)
+    J, Vj = tg.jvp(f, wrt, v), tg.vjp(f, wrt, u)
+    assert J.edges == f.edges and Vj.edges == wrt.edges
+    assert rel(ev(J, {**values, "dv": dv}), fd_jvp(f, wrt, values, dv)) < 1e-6
+    assert rel(ev(Vj, {**values, "du": du}), fd_vjp(f, wrt, values, du)) < 1e-6
+    assert largest_node(J, SIZES) <= bound(f, wrt, SIZES) and largest_node(Vj, SIZES) <= bound(f, wrt, SIZES)
