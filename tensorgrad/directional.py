@@ -22,7 +22,8 @@ True
 
 from __future__ import annotations
 
-from .expr import ONE, Derivative, Function, Product, Sum, Tensor, Variable, Zero, fresh_name, scale
+from .expr import ONE, Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, fresh_name, scale
+from .kinds import KindTable
 from .rewrite import with_edge_order
 from .simplify import simplify
 
@@ -100,46 +101,69 @@ def _sum(parts: list, edges: tuple) -> Tensor | None:
 
 
 # ---------------------------------------------------------------------------
-# Forward mode
+# Forward mode: TANGENT(t, x, v, memo) -> tangent of t (edges t.edges), or None for zero
 # ---------------------------------------------------------------------------
+
+TANGENT = KindTable("jvp tangent")
+
 
 def _forward(t: Tensor, x: Variable, v: Tensor, memo: dict):
     """The tangent of t in direction v (edges t.edges), or None where it is zero."""
     if not t.depends_on(x):
         return None
-    if t in memo:
-        return memo[t]
-    if isinstance(t, Variable):
-        out = v.rename(_slots(t, x))
-    elif isinstance(t, Sum):
-        pairs = [(d, w) for d, w in ((_forward(s, x, v, memo), w) for s, w in zip(t.terms, t.weights))
-                 if d is not None]
-        out = Sum([d for d, _ in pairs], [w for _, w in pairs], t.edges) if pairs else None
-    elif isinstance(t, Product):
-        terms = []
-        for k, factor in enumerate(t.factors):
-            d = _forward(factor, x, v, memo)
-            if d is not None:
-                terms.append(Product(t.factors[:k] + (d,) + t.factors[k + 1:], t.edges))
-        out = _sum(terms, t.edges)
-    elif isinstance(t, Function):
-        du = _forward(t.arg, x, v, memo)
-        if du is None:
-            out = None
-        else:
-            fresh = _fresh_for(t)
-            out = _apply(t.spec.jacobian(t, fresh), du.rename(fresh), t.edges)
-    elif isinstance(t, Derivative):
-        out = _forward(_expand(t), x, v, memo)
-    else:  # Delta, Zero: constants
-        out = None
-    memo[t] = out
-    return out
+    if t not in memo:
+        memo[t] = TANGENT(t, x, v, memo)
+    return memo[t]
+
+
+@TANGENT.register(Variable)
+def _tangent_variable(t: Variable, x, v, memo):
+    return v.rename(_slots(t, x))
+
+
+@TANGENT.register(Delta, Zero)
+def _tangent_constant(t, x, v, memo):
+    return None
+
+
+@TANGENT.register(Sum)
+def _tangent_sum(t: Sum, x, v, memo):
+    pairs = [(d, w) for d, w in ((_forward(s, x, v, memo), w) for s, w in zip(t.terms, t.weights)) if d is not None]
+    return Sum([d for d, _ in pairs], [w for _, w in pairs], t.edges) if pairs else None
+
+
+@TANGENT.register(Product)
+def _tangent_product(t: Product, x, v, memo):
+    # Leibniz: the factor's tangent has the factor's edges, so nothing is renamed
+    terms = []
+    for k, factor in enumerate(t.factors):
+        d = _forward(factor, x, v, memo)
+        if d is not None:
+            terms.append(Product(t.factors[:k] + (d,) + t.factors[k + 1:], t.edges))
+    return _sum(terms, t.edges)
+
+
+@TANGENT.register(Function)
+def _tangent_function(t: Function, x, v, memo):
+    du = _forward(t.arg, x, v, memo)
+    if du is None:
+        return None
+    fresh = _fresh_for(t)
+    return _apply(t.spec.jacobian(t, fresh), du.rename(fresh), t.edges)
+
+
+@TANGENT.register(Derivative)
+def _tangent_derivative(t: Derivative, x, v, memo):
+    return _forward(_expand(t), x, v, memo)
 
 
 # ---------------------------------------------------------------------------
-# Reverse mode
+# Reverse mode: COTANGENT(t, bar, x, push) passes t's accumulated cotangent `bar`
+# (edges t.edges) on to t's children with push(child, contribution)
 # ---------------------------------------------------------------------------
+
+COTANGENT = KindTable("vjp cotangent")
+
 
 def _children(t: Tensor) -> tuple:
     return (_expand(t),) if isinstance(t, Derivative) else t.children()
@@ -163,8 +187,14 @@ def _topological(root: Tensor, x: Variable) -> list:
 
 
 def _backward(root: Tensor, x: Variable, u: Tensor) -> Tensor | None:
-    """Σ over occurrences of x of u contracted with d root / d x (edges x.edges)."""
+    """Σ over occurrences of x of u contracted with d root / d x (edges x.edges).
+    Each distinct node passes its cotangent on once, summed over all its uses."""
     cot: dict = {root: [u]}
+
+    def push(child, part):
+        if child.depends_on(x):
+            cot.setdefault(child, []).append(part)
+
     found = []
     for t in _topological(root, x):
         parts = cot.pop(t, None)
@@ -173,22 +203,41 @@ def _backward(root: Tensor, x: Variable, u: Tensor) -> Tensor | None:
         bar = _sum(parts, t.edges)
         if isinstance(t, Variable):
             found.append(bar.rename({o: e for e, o in _slots(t, x).items()}))
-        elif isinstance(t, Sum):
-            for s, w in zip(t.terms, t.weights):
-                if s.depends_on(x):
-                    cot.setdefault(s, []).append(scale(bar, w))
-        elif isinstance(t, Product):
-            for k, factor in enumerate(t.factors):
-                if factor.depends_on(x):
-                    rest = t.factors[:k] + t.factors[k + 1:]
-                    cot.setdefault(factor, []).append(Product((bar,) + rest, factor.edges))
-        elif isinstance(t, Function):
-            fresh = _fresh_for(t)
-            back = _apply(t.spec.jacobian(t, fresh), bar, tuple(fresh[e] for e in t.arg.edges))
-            cot.setdefault(t.arg, []).append(back.rename({n: e for e, n in fresh.items()}))
-        elif isinstance(t, Derivative):
-            cot.setdefault(_expand(t), []).append(bar)
+        else:
+            COTANGENT(t, bar, x, push)
     return _sum(found, x.edges)
+
+
+@COTANGENT.register(Variable, Delta, Zero)
+def _cotangent_leaf(t, bar, x, push):
+    pass  # x's occurrences are collected by _backward; other leaves are constants
+
+
+@COTANGENT.register(Sum)
+def _cotangent_sum(t: Sum, bar, x, push):
+    for s, w in zip(t.terms, t.weights):
+        push(s, scale(bar, w))
+
+
+@COTANGENT.register(Product)
+def _cotangent_product(t: Product, bar, x, push):
+    # bar carries t's free edges: contracted with the other factors it gives a
+    # tensor with exactly factor k's edges
+    for k, factor in enumerate(t.factors):
+        if factor.depends_on(x):
+            push(factor, Product((bar,) + t.factors[:k] + t.factors[k + 1:], factor.edges))
+
+
+@COTANGENT.register(Function)
+def _cotangent_function(t: Function, bar, x, push):
+    fresh = _fresh_for(t)
+    back = _apply(t.spec.jacobian(t, fresh), bar, tuple(fresh[e] for e in t.arg.edges))
+    push(t.arg, back.rename({n: e for e, n in fresh.items()}))
+
+
+@COTANGENT.register(Derivative)
+def _cotangent_derivative(t: Derivative, bar, x, push):
+    push(_expand(t), bar)
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from tensorgrad.expr import Tensor
 from tensorgrad.kinds import NODE_KINDS, TABLES, KindTable
 
 PASSES = {"derivative", "canonical graph", "canonical structure", "evaluate", "export",
-          "index notation", "matrix notation", "drawing", "testing scramble"}
+          "index notation", "matrix notation", "drawing", "testing scramble", "jvp tangent", "vjp cotangent"}
 
 
 def test_node_kinds_are_all_the_concrete_nodes():
