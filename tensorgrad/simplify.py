@@ -29,15 +29,37 @@ def product_zero(p: Product):
         return Zero(p.edges, p.dim_symbols)
 
 
-def flatten_product(p: Product):
-    # (A B) C -> A B C, renaming the inner product's contracted edges apart
-    k = next((k for k, f in enumerate(p.factors) if isinstance(f, Product)), None)
-    if k is None:
+# A product larger than this stays a factor of the product it is in (not spliced
+# in): it is typically a chain shared by many terms (the Jacobian of the first
+# layers of a deep network), and splicing copies it into each. expand=True splices
+# everything (`flatten_all`).
+FLATTEN_MAX_SIZE = 40
+
+
+def _flatten(p: Product, splice) -> Product | None:
+    if not any(splice(f) for f in p.factors):
         return None
-    others = p.factors[:k] + p.factors[k + 1:]
-    avoid = {e for f in others for e in f.edges} | set(p.edges)
-    inner = p.factors[k].rename_internal_apart(avoid)
-    return Product(p.factors[:k] + inner.factors + p.factors[k + 1:], p.edges)
+    avoid = {e for f in p.factors for e in f.edges} | set(p.edges)
+    factors = []
+    for f in p.factors:
+        if splice(f):
+            f = f.rename_internal_apart(avoid)
+            avoid |= f.contracted()
+            factors.extend(f.factors)
+        else:
+            factors.append(f)
+    return Product(factors, p.edges)
+
+
+def flatten_product(p: Product):
+    # (A B) (C D) E -> A B C D E, renaming the inner products' contracted edges apart
+    # (all at once: one at a time rebuilt a long chain once per nested product)
+    return _flatten(p, lambda f: isinstance(f, Product) and f.size() <= FLATTEN_MAX_SIZE)
+
+
+def flatten_all(p: Product):
+    # (A B) C -> A B C, however large A B is
+    return _flatten(p, lambda f: isinstance(f, Product))
 
 
 def pull_weight(p: Product):
@@ -505,7 +527,10 @@ def _rules(phase: int, expand: bool = False) -> dict:
     kinds = set(PHASE1) | set(PHASE2) | set(LAST)
     extra = PHASE2 if phase == 2 else {}
     spread = {Product: [distribute if expand else expand_if_smaller]}
-    return {k: PHASE1.get(k, []) + spread.get(k, []) + extra.get(k, []) + LAST.get(k, []) for k in kinds}
+    rules = {k: PHASE1.get(k, []) + spread.get(k, []) + extra.get(k, []) + LAST.get(k, []) for k in kinds}
+    if expand:
+        rules[Product] = [flatten_all if r is flatten_product else r for r in rules[Product]]
+    return rules
 
 
 _NAME_POOL = "abcdefghpqrstuvw"  # short internal names; i, j, k, ... stay free for users
@@ -521,9 +546,12 @@ def _pool(avoid: set):
 
 def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
     """Rename internal edges to short names (a, b, c, ...) in order of appearance,
-    avoiding free edges of the node and of every enclosing scope."""
+    avoiding free edges of the node and of every enclosing scope up to the nearest
+    function: a function's argument is named on its own (`_tidy_function`)."""
     if not isinstance(t, (Product, Sum)) and not t.children():
         return t  # a leaf: nothing to name (and no copy of the scope's names)
+    if isinstance(t, Function):
+        return _tidy_function(t)
     avoid = avoid | set(t.edges)
     # the free names of t are final here (enclosing scopes were renamed first); sort
     # keys of nested factors and terms depend on them, so re-sort before naming
@@ -544,6 +572,17 @@ def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
     if not children:
         return t
     return t.with_children([tidy_names(c, avoid) for c in children])
+
+
+def _tidy_function(f: Function) -> Function:
+    """A function node with its argument's internal edges named afresh, avoiding
+    only the argument's own edges (names inside are scoped to it). Independent of
+    where the node sits, so it is done once per node and shared sub-networks (the
+    layers inside every Jacobian factor of a deep network) keep one tidy form."""
+    out = f._cache.get("tidy_function")
+    if out is None:
+        out = f._cache["tidy_function"] = f.with_children([tidy_names(f.arg, frozenset(f.arg.edges))])
+    return out
 
 
 def simplify(t: Tensor, trace: list | None = None, expand: bool = False) -> Tensor:
