@@ -237,7 +237,7 @@ def symbolic_rows(repeat: int) -> dict:
         reached = None if closed is None else bool(tg.equivalent(result, closed))
         S.closed_forms.forget_assumptions()
         rows[name] = {"median_ms": 1e3 * sec, "first_ms": 1e3 * first, "target_ms": S.TARGET_MS.get(name, 50.0),
-                      "terms": S.terms(result), "nodes": result.size(), "closed_form": reached,
+                      "terms": S.terms(result), "nodes": result.size(), "distinct": result.distinct_size(), "closed_form": reached,
                       "result": str(result)}
     return rows
 
@@ -286,13 +286,13 @@ def report(sym: dict, tgn: dict | None, jx: dict | None, th: dict | None, mach: 
     from bench import numeric as N
     out = []
     out.append(f"## Symbolic: build + derive + simplify (median of {repeat} cold runs, ms)\n")
-    out.append("| case | median ms | first run ms | target ms | terms | nodes | closed form reached |")
-    out.append("|---|---:|---:|---:|---:|---:|---|")
+    out.append("| case | median ms | first run ms | target ms | terms | nodes (tree) | distinct nodes | closed form reached |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---|")
     for name, r in sym.items():
         cf = "—" if r["closed_form"] is None else ("yes" if r["closed_form"] else "**NO**")
         ok = "" if r["median_ms"] <= r["target_ms"] else " **(missed)**"
         out.append(f"| {name} | {r['median_ms']:.1f}{ok} | {r['first_ms']:.1f} | {r['target_ms']:.0f} "
-                   f"| {r['terms']} | {r['nodes']} | {cf} |")
+                   f"| {r['terms']} | {r['nodes']} | {r.get('distinct', '—')} | {cf} |")
     if tgn:
         out.append("\n## Numeric: full Hessian (gradient for logdet gradient), float64, median ms; "
                    "ratio = time / NumPy closed form in the same process\n")

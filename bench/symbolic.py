@@ -145,24 +145,24 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     print(f"## Symbolic: build + derive + simplify (median of {args.repeat} cold runs)\n")
-    print("| case | median ms | target ms | terms | nodes | closed form |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("| case | median ms | target ms | terms | nodes (tree) | distinct nodes | closed form |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for name, fn in CASES.items():
         sec, (result, closed) = timed(fn, args.repeat)
         reached = "—" if closed is None else ("yes" if tg.equivalent(result, closed) else "NO")
         closed_forms.forget_assumptions()
         target = TARGET_MS.get(name, 50.0)
-        print(f"| {name} | {1e3 * sec:.1f} | {target:.0f} | {terms(result)} | {result.size()} | {reached} |")
+        print(f"| {name} | {1e3 * sec:.1f} | {target:.0f} | {terms(result)} | {result.size()} | {result.distinct_size()} | {reached} |")
 
     print("\n## Growth: gradient of a depth-L tanh network wrt its first weight\n")
-    print("| L | median ms | nodes | exponent vs previous |")
-    print("|---:|---:|---:|---:|")
+    print("| L | median ms | nodes (tree) | distinct nodes | exponent vs previous |")
+    print("|---:|---:|---:|---:|---:|")
     prev, points = None, []
     L = 1
     while L <= args.max_depth:
         sec, out = timed(lambda: tanh_net(L), max(1, min(args.repeat, 3 if L >= 16 else args.repeat)))
         exp_ = "" if prev is None else f"{math.log(sec / prev[1]) / math.log(L / prev[0]):.2f}"
-        print(f"| {L} | {1e3 * sec:.1f} | {out.size()} | {exp_} |")
+        print(f"| {L} | {1e3 * sec:.1f} | {out.size()} | {out.distinct_size()} | {exp_} |")
         prev = (L, sec)
         points.append((math.log(L), math.log(sec)))
         L *= 2
