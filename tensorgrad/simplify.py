@@ -376,7 +376,7 @@ def _tidy_names(t: Tensor, avoid: frozenset) -> Tensor:
     for _ in range(3):
         order = [e for f in factors if not isinstance(f, Delta) for e in f.edges]
         order += [e for f in factors if isinstance(f, Delta) for e in f.edges]
-        names = _pool(set(avoid))
+        names = _pool(avoid)
         mapping = {e: next(names) for e in dict.fromkeys(order) if e in inner_set}
         factors = [f._rename({e: mapping[e] for e in f.edges if e in mapping}) for f in factors]
         factors = [Delta(f.dim, *sorted(f.edges)) if isinstance(f, Delta) else f for f in factors]
@@ -552,7 +552,8 @@ def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
         return t  # a leaf: nothing to name (and no copy of the scope's names)
     if isinstance(t, Function):
         return _tidy_function(t)
-    avoid = avoid | set(t.edges)
+    if not avoid.issuperset(t.edges):  # (usually they are: names of the enclosing scope)
+        avoid = avoid | set(t.edges)
     # the free names of t are final here (enclosing scopes were renamed first); sort
     # keys of nested factors and terms depend on them, so re-sort before naming
     if isinstance(t, Product):
@@ -562,7 +563,7 @@ def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
     if isinstance(t, Product):
         contracted = t.contracted()
         inner = [e for e in dict.fromkeys(e for f in t.factors for e in f.edges) if e in contracted]
-        names = _pool(set(avoid))
+        names = _pool(avoid)
         mapping = {e: next(names) for e in inner}
         scope = avoid | set(mapping.values())
         factors = [tidy_names(f._rename({e: mapping[e] for e in f.edges if e in mapping}), scope)
