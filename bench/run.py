@@ -92,32 +92,17 @@ def rel_err(got, want) -> float:
 # ---------------------------------------------------------------------------
 
 def memory_report(expr, sizes: dict, values: dict) -> dict:
-    """Largest opt_einsum intermediate over the products evaluate contracts, the
-    largest array evaluate actually holds for any sub-expression, and the bound
-    max(result, largest input)."""
-    import opt_einsum
-    from tensorgrad.evaluate import _Evaluator, bind_dims, einsum_plan
-    from tensorgrad.expr import Product
+    """The plan evaluate runs: contractions, arrays it assigns (temporaries), peak
+    memory of one call (tracemalloc), plan-compile time, and the bound
+    max(result, largest input) in entries."""
+    from tensorgrad.evaluate import plan_report
+    import tensorgrad as tg
 
-    seen, stack, largest_inter = set(), [expr], 0
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.extend(t.children())
-        if isinstance(t, Product):
-            spec, operands, _ = einsum_plan(t, sizes)
-            if operands:
-                shapes = [tuple(sizes[d] for d in f.dim_symbols) for f in operands]
-                info = opt_einsum.contract_path(spec, *shapes, shapes=True, optimize="auto")[1]
-                largest_inter = max(largest_inter, int(info.largest_intermediate))
-    arrays, sz = bind_dims(expr, values, sizes)
-    ev = _Evaluator(arrays, sz)
-    result = ev.eval(expr)
-    largest_node = max(int(getattr(a, "size", 1)) for a in ev.memo.values())
+    r = plan_report(expr, values, sizes)
+    result = tg.evaluate(expr, values, dims=sizes)
     bound = max([int(result.size)] + [int(v.size) for v in values.values()])
-    return {"largest_intermediate": largest_inter, "largest_node": largest_node, "bound": bound}
+    return {"contractions": r["contractions"], "temporaries": r["temporaries"], "peak_bytes": r["peak_bytes"],
+            "compile_s": r["compile_s"], "bound": bound}
 
 
 def tensorgrad_worker(quick: bool) -> dict:

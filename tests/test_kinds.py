@@ -7,14 +7,15 @@ import pytest
 
 import tensorgrad as tg
 import tensorgrad.draw.layout  # noqa: F401 - the modules below register their tables
-import tensorgrad.export.emitter  # noqa: F401
+import tensorgrad.plan.emitter  # noqa: F401
 import tensorgrad.notation.reader  # noqa: F401
 import tensorgrad.printing  # noqa: F401
 import tensorgrad.testing  # noqa: F401
 from tensorgrad.expr import Tensor
 from tensorgrad.kinds import NODE_KINDS, TABLES, KindTable
 
-PASSES = {"derivative", "canonical graph", "canonical structure", "evaluate", "export",
+# evaluate and export run one plan (tensorgrad.plan): one table for both
+PASSES = {"derivative", "canonical graph", "canonical structure", "plan",
           "index notation", "matrix notation", "drawing", "testing scramble", "jvp tangent", "vjp cotangent"}
 
 
