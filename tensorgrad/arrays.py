@@ -32,10 +32,11 @@ def kind_of(x) -> str:
 
 
 def library_of(values) -> str:
-    """The one library all `values` (a mapping name -> array) come from; Python numbers
-    go with any. Mixed libraries are a TypeError naming two of the values."""
+    """The one library all `values` (a mapping name or Variable -> array) come from;
+    Python numbers go with any. Mixed libraries are a TypeError naming two of them."""
     found = None
-    for name, x in values.items():
+    for key, x in values.items():
+        name = getattr(key, "name", key)
         if isinstance(x, (int, float, bool, complex)):
             continue
         kind = kind_of(x)

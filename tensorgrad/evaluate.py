@@ -99,7 +99,8 @@ def evaluate(t: Tensor, values: Mapping, edges=None, dims: Mapping | None = None
     if names is None:
         names = t._cache["variable_names"] = tuple(sorted({v.name for v in variables_of(t)}))
     args = [arrays[n] for n in names]
-    library = library_of(dict(zip(names, args)))
+    # every value counts, also those t does not use (2I from a Dask input stays Dask)
+    library = library_of(values)
     key = (library, edges, tuple(sorted((d, sizes[d]) for d in dims_of(t))),
            tuple(getattr(a, "dtype", None) for a in args))
     plans = t._cache.get("plans")
