@@ -20,6 +20,9 @@ from .notation.parse import NotationError, parse
 from .notation.printing import to_latex, to_matrix
 from .ops import delta, norm, ones, sum, trace, zeros
 from .simplify import equivalent, simplify
+from . import display as _display
+
+_display.install(Tensor)  # notebook display hooks (_repr_latex_, _repr_svg_, ...), kept out of the core
 
 __all__ = [
     "Tensor", "Variable", "Delta", "Zero", "Product", "Sum", "Function", "Derivative",

@@ -291,10 +291,6 @@ class Tensor:
         from .printing import python_repr
         return python_repr(self)
 
-    def _repr_png_(self):
-        from .draw import png_bytes
-        return png_bytes(self)
-
     def __array__(self, *args, **kwargs):
         raise TypeError("a tensorgrad expression is symbolic; use tg.evaluate(expr, values) to get an array")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 
+from ..display import inline
 from ..expr import Tensor
 from .block import Style
 from .layout import add_title, build
@@ -55,7 +56,7 @@ def draw(expr: Tensor, path=None, **options):
     fig = figure(block, style)
     if path is not None:
         save(fig, path)
-    return fig
+    return inline(fig)
 
 
 def draw_steps(expr: Tensor, wrt=None, path=None, max_panels: int = 6, title: str | None = None, **options):
@@ -74,7 +75,7 @@ def draw_steps(expr: Tensor, wrt=None, path=None, max_panels: int = 6, title: st
     fig = figure(steps_block(steps, style, title), style)
     if path is not None:
         save(fig, path)
-    return fig
+    return inline(fig)
 
 
 def png_bytes(expr: Tensor, **options) -> bytes:
