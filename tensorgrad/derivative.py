@@ -68,6 +68,10 @@ def grad(f: Tensor, x: Variable) -> Tensor:
 
 def hessian(f: Tensor, x: Variable) -> Tensor:
     """derivative(grad(f, x), x): edges of x, then the same names primed."""
+    _check_args(f, x)
+    if f.edges:
+        raise ValueError(f"hessian needs a scalar function, but it has free edges {f.edges}; "
+                         f"use derivative(derivative(f, x), x) for second derivatives of a tensor")
     return derivative(grad(f, x), x)
 
 

@@ -15,6 +15,7 @@ False
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from typing import Iterable, Mapping
 
@@ -168,16 +169,37 @@ class Tensor:
         raise NotImplementedError
 
     # -- queries -------------------------------------------------------------
-    def variables(self) -> frozenset:
+    def variable_ids(self) -> frozenset:
         """Identities (see Variable.identity) of the variables this depends on."""
         v = self._cache.get("vars")
         if v is None:
-            v = frozenset().union(*(c.variables() for c in self.children()))
+            v = frozenset().union(*(c.variable_ids() for c in self.children()))
             self._cache["vars"] = v
         return v
 
+    @property
+    def variables(self) -> tuple:
+        """The Variables this depends on, as declared (edges in their declared names),
+        sorted by name.
+
+        >>> A = Variable("A", i="m", j="n"); x = Variable("x", j="n")
+        >>> (A @ x).variables
+        (tg.Variable('A', i='m', j='n'), tg.Variable('x', j='n'))
+        """
+        found, seen, stack = {}, set(), [self]
+        while stack:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            if isinstance(n, Variable):
+                found.setdefault(n.identity, n)
+            stack.extend(n.children())
+        declared = [Variable._renamed(v, v.original) for v in found.values()]
+        return tuple(sorted(declared, key=lambda v: (v.name, v.original, v.dim_symbols)))
+
     def depends_on(self, x: "Variable") -> bool:
-        return x.identity in self.variables()
+        return x.identity in self.variable_ids()
 
     def size(self) -> int:
         """Number of nodes in the expression tree (a measure of network size); a
@@ -262,9 +284,21 @@ class Tensor:
         return scale(power(self, -1), other)
 
     def __pow__(self, p):
+        if isinstance(p, Tensor):
+            from .functions import pow  # a tensor exponent: exp(p log x)
+            return pow(self, p)
         if not _is_number(p):
-            raise TypeError(f"exponent must be a number, got {type(p).__name__}; use exp(p * log(x)) for a tensor exponent")
+            raise TypeError(f"exponent must be a number or a tensorgrad expression, got {type(p).__name__}")
         return power(self, p)
+
+    def __rpow__(self, base):
+        # c ** t = exp(t log c), c > 0
+        if not _is_number(base):
+            return NotImplemented
+        if base <= 0:
+            raise ValueError(f"a number raised to a tensor power needs a positive base, got {base}")
+        from .functions import exp
+        return exp(scale(self, math.log(base)))
 
     @property
     def T(self):
@@ -358,7 +392,7 @@ class Variable(Tensor):
         """What makes two occurrences the same variable: name, declared edges and dims."""
         return (self.name, self.original, self.dim_symbols)
 
-    def variables(self):
+    def variable_ids(self):
         return frozenset([self.identity])
 
     def _rename_impl(self, mapping):
@@ -580,8 +614,8 @@ class Derivative(Tensor):
         object.__setattr__(self, "new_edges", new_edges)
         self._init(both, expr.dim_symbols + var.dim_symbols, (expr, var, new_edges))
 
-    def variables(self):
-        return self.expr.variables()
+    def variable_ids(self):
+        return self.expr.variable_ids()
 
     def _rename_impl(self, mapping):
         expr = self.expr._rename({e: mapping[e] for e in self.expr.edges if e in mapping})
@@ -666,7 +700,17 @@ def hadamard(a: Tensor, b: Tensor) -> Tensor:
     return Product([a.rename(ra), b.rename(rb)] + deltas, order)
 
 
+def broadcast(t: Tensor, like: Tensor) -> Tensor:
+    """A scalar `t` as a tensor with the free edges of `like` (t times ones)."""
+    return Product([t] + [Delta(d, e) for e, d in zip(like.edges, like.dim_symbols)], like.edges)
+
+
 def add(a: Tensor, b: Tensor) -> Tensor:
+    # a scalar broadcasts: x - sum(x)/n is mean-centring
+    if not a.edges and b.edges:
+        a = broadcast(a, b)
+    elif not b.edges and a.edges:
+        b = broadcast(b, a)
     if set(a.edges) != set(b.edges):
         raise ValueError(f"cannot add tensors with different free edges: {a.edges} and {b.edges} "
                          f"(only in the first: {sorted(set(a.edges) - set(b.edges))}, only in the second: {sorted(set(b.edges) - set(a.edges))})")

@@ -13,10 +13,11 @@ argument, so this module imports no array library.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .expr import FUNCTIONS, Delta, Function, Product, Sum, Tensor, Zero, fresh_name, hadamard, scale
+from .expr import FUNCTIONS, Delta, Function, Product, Sum, Tensor, Zero, as_number, fresh_name, hadamard, scale
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +59,13 @@ class FunctionSpec:
             raise ValueError(f"{self.name} acts along {self.n_core} edge(s), got {node.core}")
         dims = {node.arg.dims[e] for e in node.core}
         if self.n_core == 2 and len(dims) != 1:
-            raise ValueError(f"{self.name} needs two edges of one dimension, got {node.core} with dimensions {sorted(dims)}")
+            raise ValueError(f"{self.name} needs two edges of one dimension, got {node.core} with dimensions "
+                             f"{sorted(dims)}{SQUARE_HINT}")
+
+
+# how to declare a square matrix, for errors of functions that need one
+SQUARE_HINT = ('; a square matrix has one dimension symbol for both edges: declare it as '
+               'tg.Variable("X", i="n", j="n") (tg.Variable("X", "i", "j") gives its edges the dimensions "i" and "j")')
 
 
 def _registered(name: str) -> FunctionSpec:
@@ -142,7 +149,27 @@ def _pow_scalar(x, p):
 exp = elementwise("exp", lambda n: n, lambda xp, x: xp.exp(x), "xp.exp({x})", math.exp)
 log = elementwise("log", lambda n: _reciprocal(n.arg), lambda xp, x: xp.log(x), "xp.log({x})", math.log,
                   domain="positive")
-pow = elementwise("pow", _pow_prime, _pow_numeric, "{x} ** {p}", _pow_scalar, domain="positive")
+_pow = elementwise("pow", _pow_prime, _pow_numeric, "{x} ** {p}", _pow_scalar, domain="positive")
+
+
+def pow(t: Tensor, p) -> Tensor:  # noqa: A001 - the public name is tg.pow
+    """t ** p elementwise. `p` a number, or an expression: then t^p = exp(p log t)
+    (t > 0), elementwise on shared edges and an outer product on the others.
+
+    >>> import tensorgrad as tg
+    >>> x = tg.Variable("x", "i"); s = tg.sum(x * x)
+    >>> print(tg.to_matrix(tg.pow(s, s)))
+    exp(log(‖x‖²)‖x‖²)
+    """
+    _tensor_arg(t, "pow")
+    if isinstance(p, Tensor):
+        c = as_number(p) if not p.edges else None
+        if c is None:
+            return exp(hadamard(p, log(t)))
+        p = c
+    if not isinstance(p, numbers.Real) or isinstance(p, bool):
+        raise TypeError(f"pow's exponent must be a number or a tensorgrad expression, got {type(p).__name__}")
+    return _pow(t, p)
 
 
 def sqrt(t: Tensor) -> Tensor:
@@ -371,7 +398,8 @@ def _square(t: Tensor, name: str, core) -> tuple:
         raise ValueError(f"{name}: core must name two distinct edges of {t} (edges {t.edges}), got {core}")
     da, db = t.dims[core[0]], t.dims[core[1]]
     if da != db:
-        raise ValueError(f"{name} needs two edges of one dimension: edge {core[0]!r} has {da!r}, edge {core[1]!r} has {db!r}")
+        raise ValueError(f"{name} needs two edges of one dimension: edge {core[0]!r} has {da!r}, edge {core[1]!r} has {db!r}"
+                         f"{SQUARE_HINT}")
     return core
 
 

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from .expr import Delta, Product, Tensor, Zero
-from .functions import sqrt
+from .functions import SQUARE_HINT, sqrt
 
 
 def _check_tensor(t, what: str):
@@ -50,7 +50,8 @@ def trace(t: Tensor) -> Tensor:
         raise ValueError(f"trace needs exactly two edges, {t} has {t.edges}")
     (a, da), (b, db) = t.dims.items()
     if da != db:
-        raise ValueError(f"trace needs two edges of one dimension, edge {a!r} has {da!r} and edge {b!r} has {db!r}")
+        raise ValueError(f"trace needs two edges of one dimension, edge {a!r} has {da!r} and edge {b!r} has {db!r}"
+                         f"{SQUARE_HINT}")
     return Product([t, Delta(da, a, b)], ())
 
 

@@ -14,7 +14,7 @@ import itertools
 import math
 
 from .canonical import _stable_hash, canonical_key, isomorphic, normal_number, refine_colours, shape_key
-from .expr import (Delta, Derivative, Function, Product, Sum, Tensor, Zero, as_number,
+from .expr import (Delta, Derivative, Function, Product, Sum, Tensor, Zero, _is_number, as_number, constant,
                    fresh_name, number, ones_like, scale)
 from .rewrite import Rewriter, fixpoint, speculative
 
@@ -617,18 +617,28 @@ def simplify(t: Tensor, trace: list | None = None, expand: bool = False) -> Tens
     return out
 
 
+def _as_expression(t, other) -> Tensor:
+    """t, or the number t as a constant with the free edges of `other` (0 -> zeros)."""
+    if isinstance(t, Tensor):
+        return t
+    if _is_number(t):
+        return constant(t, other) if isinstance(other, Tensor) else number(t)
+    raise TypeError(f"equivalent expects tensorgrad expressions (or a number), got {type(t).__name__}")
+
+
 def equivalent(a: Tensor, b: Tensor) -> bool:
     """True iff a and b are the same network after simplification, up to renaming
-    internal edges and reordering factors and terms.
+    internal edges and reordering factors and terms. A number stands for that
+    constant with the other side's edges: `equivalent(x - x, 0)` is True.
 
     >>> import tensorgrad as tg
     >>> A = tg.Variable("A", "i", "j")
     >>> equivalent(A, A.rename(i="j", j="i"))
     False
+    >>> equivalent(A - A, 0)
+    True
     """
-    for t in (a, b):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"equivalent expects tensorgrad expressions, got {type(t).__name__}")
+    a, b = _as_expression(a, b), _as_expression(b, a)
     if set(a.edges) != set(b.edges):
         return False
     return isomorphic(simplify(a, expand=True), simplify(b, expand=True))

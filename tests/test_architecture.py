@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tensorgrad"
-OUTER = {"draw", "export", "notation", "cli", "testing"}
+OUTER = {"draw", "export", "notation", "cli", "__main__", "testing"}
 HEAVY = {"matplotlib", "torch", "jax", "hypothesis"}
 MAY_IMPORT_HEAVY = {"testing"}  # hypothesis strategies, imported by tests only
 

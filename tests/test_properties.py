@@ -309,7 +309,7 @@ def test_malformed_rename_and_derivative_raise_value_or_type_error(case, data):
 def test_wrong_shapes_and_dims_raise_value_or_type_error(case, data):
     e = case.expr
     values = case.values()
-    used = [v for v in case.variables if v.name in {n for n, *_ in e.variables()}]
+    used = [v for v in case.variables if v.name in {n for n, *_ in e.variable_ids()}]
     kind = data.draw(st.sampled_from(["ndim", "size", "missing", "dims", "junk", "edges"]))
     dims = dict(DIMS)
     must_fail = True

@@ -58,12 +58,35 @@ def _outputs(expr_or_dict):
     raise TypeError(f"to_code expects an expression or a dict of expressions, got {type(expr_or_dict).__name__}")
 
 
-def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mapping | None = None) -> str:
+def _arg_names(args) -> tuple | None:
+    """Names for the positional parameters from Variables (or names), checked."""
+    if args is None:
+        return None
+    if isinstance(args, (str, Tensor)) or not hasattr(args, "__iter__"):
+        raise TypeError(f"args must be a list of Variables (or names), got {type(args).__name__}")
+    from ..expr import Variable
+    names = []
+    for a in args:
+        name = a.name if isinstance(a, Variable) else a
+        if not isinstance(name, str):
+            raise TypeError(f"args must be Variables or variable names, got {a!r}")
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(f"args: {name!r} is not a Python identifier")
+        if name in names:
+            raise ValueError(f"args names the variable {name!r} twice")
+        names.append(name)
+    return tuple(names)
+
+
+def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mapping | None = None,
+            args=None) -> str:
     """Python source defining `def name(<variables sorted by name>, *, <free dims>)`.
 
     Returns one array (axes in `expr.edges` order) or, for a dict input, a dict of
     arrays with the same keys. `sizes` gives typical sizes per dimension symbol
-    for choosing the contraction order (default `DEFAULT_SIZE` each).
+    for choosing the contraction order (default `DEFAULT_SIZE` each). `args` (a list
+    of Variables or names) fixes the positional parameters instead: it must list
+    every variable used, and may list others, which are accepted and ignored.
 
     >>> import tensorgrad as tg
     >>> x = tg.Variable("x", "i")
@@ -80,25 +103,32 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"sizes[{d!r}] must be a positive integer, got {n!r}")
     outs = _outputs(expr_or_dict)
-    return function_source({k: (t, t.edges) for k, t in outs.items()}, backend, name, sizes).text
+    return function_source({k: (t, t.edges) for k, t in outs.items()}, backend, name, sizes,
+                           args=_arg_names(args)).text
 
 
 _CACHE: dict = {}
 
 
-def compile(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mapping | None = None):  # noqa: A001
+def compile(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mapping | None = None,  # noqa: A001
+            args=None):
     """The function `to_code` writes, ready to call (cached per expression structure).
+    `args=[A, x, b]` fixes its signature (unused arguments accepted).
 
     >>> import numpy as np, tensorgrad as tg
     >>> x = tg.Variable("x", "i")
     >>> tg.compile(tg.sum(x * x))(np.array([3.0, 4.0]))
     array(25.)
+    >>> y = tg.Variable("y", "i")
+    >>> tg.compile(tg.sum(x * x), args=[y, x])(np.ones(2), np.array([3.0, 4.0]))
+    array(25.)
     """
     outs = _outputs(expr_or_dict)
-    key = (tuple(outs.items()), backend, name, tuple(sorted((sizes or {}).items())))
+    names = _arg_names(args)
+    key = (tuple(outs.items()), backend, name, tuple(sorted((sizes or {}).items())), names)
     fn = _CACHE.get(key)
     if fn is None:
-        fn = build(to_code(expr_or_dict, backend, name, sizes), name)
+        fn = build(to_code(expr_or_dict, backend, name, sizes, names), name)
         if len(_CACHE) >= 512:  # a bound, for programs that generate many expressions
             _CACHE.clear()
         _CACHE[key] = fn

@@ -95,16 +95,61 @@ class _Parser:
             return Neg(operand, span=(t.start, operand.span[1]))
         return self.power()
 
+    def _transpose_exponent(self, at: int) -> tuple[int, int]:
+        """At a '^': (tokens to consume, sign) if it reads ``^T`` (sign 0) or ``^-T``
+        (sign -1: the inverse transpose) as in the lecture notes' ``x^T``, ``X^-T``;
+        (0, 0) otherwise. A variable declared as ``T`` stays an exponent."""
+        k = at + 1  # tokens[at] is the '^'
+        sign = 0
+        if self.tokens[k].kind == "-":
+            sign, k = -1, k + 1
+        t = self.tokens[k]
+        if t.kind == "NAME" and t.text == "T" and "T" not in self.declared:
+            return k - at + 1, sign
+        return 0, 0
+
+    def _at_transpose_exponent(self, k: int) -> bool:
+        return self.tokens[k].kind == "^" and self._transpose_exponent(k)[0] > 0
+
     def power(self) -> Node:
         base = self.postfix()
+        while self.tok.kind == "^":
+            n, sign = self._transpose_exponent(self.i)
+            if n:  # x^T, X^-T
+                self.i += n
+                end = self.tokens[self.i - 1].end
+                if sign:
+                    minus_one = Neg(Number(1, span=(end - 1, end)), span=(end - 1, end))
+                    base = BinOp("^", base, minus_one, span=(base.span[0], end))
+                base = self._postfix_more(Transpose(base, span=(base.span[0], end)))
+                continue
+            # X^-1^T: a number exponent followed by ^T applies before the transpose
+            k = self.i + 1 + (self.tokens[self.i + 1].kind == "-")
+            if self.tokens[k].kind == "NUM" and self._at_transpose_exponent(k + 1):
+                self.advance()
+                exponent = self.unary_number()
+                base = BinOp("^", base, exponent, span=(base.span[0], exponent.span[1]))
+                continue
+            break
         if self.tok.kind in ("^", ".^"):
             op = self.advance().kind
             exponent = self.unary()
             return BinOp(op, base, exponent, span=(base.span[0], exponent.span[1]))
         return base
 
+    def unary_number(self) -> Node:
+        """[-]NUM (the caller checked the tokens)."""
+        if self.tok.kind == "-":
+            t = self.advance()
+            num = self.advance()
+            return Neg(Number(num.value, span=(num.start, num.end)), span=(t.start, num.end))
+        num = self.advance()
+        return Number(num.value, span=(num.start, num.end))
+
     def postfix(self) -> Node:
-        node = self.primary()
+        return self._postfix_more(self.primary())
+
+    def _postfix_more(self, node: Node) -> Node:
         while True:
             t = self.tok
             if t.kind == "'":

@@ -6,7 +6,8 @@ Syntax
 ------
 * Binary operators, loosest first: ``+ -``; ``* / @ .* ./`` and juxtaposition
   (``2A x``, ``x'y``); unary ``-``; ``^ .^ **`` (right associative); postfix
-  transpose ``'``, ``.T``, ``ᵀ`` and Unicode superscripts (``x²``, ``X⁻¹``, ``X⁻ᵀ``).
+  transpose ``'``, ``.T``, ``ᵀ``, ``^T`` (``x^T A x``; ``X^-T`` is the inverse transpose,
+  unless ``shapes`` declares a variable ``T``) and Unicode superscripts (``x²``, ``X⁻¹``, ``X⁻ᵀ``).
 * ``*``, ``@`` and juxtaposition are the matrix product; when either side is a scalar
   they scale. ``.*`` / ``⊙`` and ``./`` / ``⊘`` are elementwise; a scalar broadcasts.
   ``/`` divides by a scalar only. ``+``/``-`` need equal shapes, a scalar broadcasts.

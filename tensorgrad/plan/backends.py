@@ -74,8 +74,8 @@ class _Backend:
     def broadcast(self, code, shape):
         return f"{self.mod}.broadcast_to({code}, {shape}).copy()"
 
-    def scalar_out(self, code):
-        return f"np.asarray({code})"
+    def scalar_out(self, code, dtype=None):
+        return f"np.asarray({code}{', dtype=' + dtype if dtype else ''})"
 
     def max(self, code, axis, keepdims):
         return f"{code}.max({axis}{', keepdims=True' if keepdims else ''})"
@@ -150,8 +150,8 @@ class _Torch(_Backend):
     def broadcast(self, code, shape):
         return f"{code}.expand({shape}).clone()"
 
-    def scalar_out(self, code):
-        return f"torch.as_tensor({code})"
+    def scalar_out(self, code, dtype=None):
+        return f"torch.as_tensor({code}{', dtype=' + dtype if dtype else ''})"
 
     def max(self, code, axis, keepdims):
         return f"{code}.amax({axis}{', keepdim=True' if keepdims else ''})"
@@ -187,8 +187,8 @@ class _Jax(_Backend):
     def broadcast(self, code, shape):
         return f"jnp.broadcast_to({code}, {shape})"
 
-    def scalar_out(self, code):
-        return f"jnp.asarray({code})"
+    def scalar_out(self, code, dtype=None):
+        return f"jnp.asarray({code}{', dtype=' + dtype if dtype else ''})"
 
     linalg = "jnp.linalg"
 
@@ -211,8 +211,8 @@ class _Dask(_Backend):
     def broadcast(self, code, shape):
         return f"da.broadcast_to({code}, {shape})"
 
-    def scalar_out(self, code):
-        return f"da.asarray({code})"
+    def scalar_out(self, code, dtype=None):
+        return f"da.asarray({code}{', dtype=' + dtype if dtype else ''})"
 
     def _on_blocks(self, fn, m, ndim):
         core = {ndim - 2: -1, ndim - 1: -1}
@@ -242,8 +242,8 @@ class _Cupy(_Backend):
     def asarray(self, v):
         return f"cp.asarray({v}, dtype=cp.result_type({v}, 1.0))"
 
-    def scalar_out(self, code):
-        return f"cp.asarray({code})"
+    def scalar_out(self, code, dtype=None):
+        return f"cp.asarray({code}{', dtype=' + dtype if dtype else ''})"
 
     def fresh(self, code, params):
         return [f"if any(cp.may_share_memory({code}, p) for p in ({''.join(p + ', ' for p in params)})):",
