@@ -249,12 +249,84 @@ def _steps_figure(steps, title):
     return figure(steps_block(steps, style, title), style)
 
 
+# ---------------------------------------------------------------------------
+# Report: geometry of every gallery figure (read from the layout, not the pixels)
+# ---------------------------------------------------------------------------
+
+def expected_labels(t) -> list:
+    """The edge labels a correct drawing of `t` carries: each term's free edges, once."""
+    from tensorgrad.expr import Sum, as_number
+    if isinstance(t, Sum) and as_number(t) is None:
+        out = []
+        for term in t.terms:
+            while isinstance(term, Sum) and len(term.terms) == 1 and as_number(term) is None:
+                term = term.terms[0]
+            if as_number(term) is None or term.edges:
+                out += expected_labels(term) if isinstance(term, Sum) else list(term.edges)
+        return out
+    return list(t.edges)
+
+
+def gallery_blocks():
+    """name -> (block, expressions drawn in it) for every gallery figure (no rendering)."""
+    from tensorgrad.draw import _style
+    from tensorgrad.draw.layout import add_title, build
+    from tensorgrad.draw.steps import steps_block
+    style = _style()
+    out = {}
+    for name, (expr, wrt, title, _) in classic_figures().items():
+        steps = derivation_steps(expr, wrt=wrt, max_panels=7)
+        out[name] = (steps_block(steps, style, title), [s.expr for s in steps])
+    for case, (thunk, title) in benchmark_cases().items():
+        try:
+            f, x, order = thunk()
+            h = _derive(f, x, order)
+        except (LookupError, NotImplementedError):
+            continue
+        b = build(h, style)
+        add_title(b, title, style)
+        out[case] = (b, [h])
+    return out
+
+
+def measure(block, exprs, style=None) -> dict:
+    """Crossings, wires through glyphs/dots/labels/boxes, wrong labels and pixel size of one figure."""
+    from collections import Counter
+    from tensorgrad.draw import _style
+    from tensorgrad.draw import geometry
+    from tensorgrad.draw.block import UNIT
+    from tensorgrad.draw.render import MARGIN
+    style = style or _style()
+    probs = geometry.problems(block, style)
+    want = Counter(e for t in exprs for e in expected_labels(t))
+    got = Counter(geometry.edge_labels(block))
+    px = lambda v: round((v + 2 * MARGIN) * UNIT * style.scale * style.dpi)
+    return {"crossings": geometry.crossings(block), "through_nodes": len(probs["through_glyph"]) + len(probs["through_dot"]),
+            "through_labels": len(probs["through_label"]), "box_recrossings": len(probs["box_crossings"]),
+            "wrong_labels": sum(((got - want) + (want - got)).values()), "size_px": (px(block.width), px(block.height))}
+
+
+def report() -> str:
+    """A markdown table of `measure` for every gallery figure."""
+    rows = ["| figure | crossings | wires through nodes | through labels | box re-crossings | wrong labels | size (px) |",
+            "|---|---|---|---|---|---|---|"]
+    for name, (block, exprs) in gallery_blocks().items():
+        m = measure(block, exprs)
+        rows.append(f"| {name} | {m['crossings']} | {m['through_nodes']} | {m['through_labels']} | "
+                    f"{m['box_recrossings']} | {m['wrong_labels']} | {m['size_px'][0]}×{m['size_px'][1]} |")
+    return "\n".join(rows)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "figures"))
     p.add_argument("--only", nargs="*", help="figure names (e.g. 4_least_squares hessian_lsq)")
     p.add_argument("--png-only", action="store_true")
+    p.add_argument("--report", action="store_true", help="print the geometry table of every figure instead")
     a = p.parse_args(argv)
+    if a.report:
+        print(report())
+        return
     make(a.out, set(a.only) if a.only else None, ("png",) if a.png_only else ("png", "svg"))
 
 

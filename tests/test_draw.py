@@ -227,10 +227,12 @@ def test_matrix_and_transpose_render_differently():
     assert Ax.edges == ATx.edges
     assert _geometry(draw(Ax)) != _geometry(draw(ATx))
     assert _geometry(draw(A)) != _geometry(draw(A.T))
-    # and the difference is the first-slot marker, not just a label
-    notch = lambda e: [p.get_path().transformed(p.get_patch_transform()).vertices.round(6).tolist()
-                       for p in draw(e).axes[0].patches if p.get_gid() == "notch"]
-    assert notch(Ax) != notch(ATx)
+    # and the difference is in the glyph: row leg left, column leg right, else it reads Aᵀ
+    glyphs = lambda e: sorted(t.get_text() for t in draw(e).axes[0].texts if t.get_gid() == "glyph_label")
+    assert glyphs(Ax) == ["Aᵀ", "x"] and glyphs(ATx) == ["A", "x"]
+    # a tensor of order 3 still marks its first slot
+    T = tg.Variable("T", i="n", j="n", k="n")
+    assert any(p.get_gid() == "notch" for p in draw(T @ x).axes[0].patches)
 
 
 def test_import_does_not_import_matplotlib():

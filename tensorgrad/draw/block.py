@@ -66,6 +66,7 @@ class Block:
         self.ports: dict = {}
         self.bbox = None  # (x0, y0, x1, y1)
         self.baseline = 0.0  # y of the main row, to align terms of a sum
+        self.body = None  # the enclosure (box, brackets) without the stubs leaving it, if any
 
     # -- bookkeeping ---------------------------------------------------------
     def _grow(self, x0, y0, x1, y1):

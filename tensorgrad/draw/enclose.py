@@ -7,11 +7,11 @@ from __future__ import annotations
 from ..expr import Delta, Derivative, Function, Product
 from .block import Block, Style
 from .dispatch import LAYOUT, layout
-from .parts import PAD, SPREAD, _boundary_ports, _notch, _sides, _stub_out, func_title, label_ports
+from .parts import PAD, SPREAD, _boundary_ports, _notch, _sides, _stub_out, func_title
 
 
 def _enclose(inner: Block, title: str, role: str, dashed: bool, style: Style, pass_edges, extra_edges,
-             hints: dict, default_sides: dict | None = None, notch: str | None = None) -> Block:
+             hints: dict, default_sides: dict | None = None, notch: str | None = None, along=()) -> Block:
     """`inner` in a box titled `title`; `pass_edges` continue from inner ports to the box,
     `extra_edges` start on the box itself."""
     default_sides = default_sides or {}
@@ -38,7 +38,7 @@ def _enclose(inner: Block, title: str, role: str, dashed: bool, style: Style, pa
         x, y, side = inner.ports[e]
         end = {"L": (x0, y), "R": (x1, y), "B": (x, y0), "T": (x, y1)}[side]
         if (x, y) != end:
-            b.wire([(x, y), end])
+            b.wire([(x, y), end], role=role if e in along else "wire")
         b.ports[e] = end + (side,)
         if e == notch:
             inward = {"L": (1, 0), "R": (-1, 0), "B": (0, 1), "T": (0, -1)}[side]
@@ -47,6 +47,7 @@ def _enclose(inner: Block, title: str, role: str, dashed: bool, style: Style, pa
         sides = {e: hints.get(e) or default_sides.get(e, "R") for e in extra_edges}
         _boundary_ports(b, extra_edges, sides, (x0, y0 + (th if top_used else 0), x1, y1 - (0 if top_used else th)),
                         inner.baseline)
+    b.body = (x0, y0, x1, y1)
     _stub_out(b, list(pass_edges) + list(extra_edges))
     b.baseline = inner.baseline
     return b
@@ -67,16 +68,43 @@ def _function(f: Function, style: Style, hints: dict) -> Block:
             else:
                 keep.append(g)
         arg = Product(keep, [e for e in arg.edges if e not in hidden])
+    title = func_title(f)
+    while _composable(f, arg):  # tanh(cosh(x))⁻³ is one box titled cosh⁻³, not three nested boxes
+        title = _compose(title, f, func_title(arg))
+        f, arg = arg, arg.arg
     inner = layout(arg, style, {e: hints[e] for e in f.edges if e in hints and e in arg.edges})
     consumed = [e for e in arg.edges if e not in f.edges]
-    if not extra.get("draw_hide_ones"):  # an opaque function's input edges need no names
-        label_ports(inner, consumed, style, arg.dims)
+    _end_in_box(inner, consumed)  # the edges the function sums over end inside its box
     passing = [e for e in f.edges if e in arg.edges]
     # a function whose core edges pass through and whose result depends on their order
     # (inverse) marks its first core edge, as a variable marks its first slot
     notch = f.core[0] if len(f.core) >= 2 and not f.spec.symmetric_core and f.core[0] in passing else None
-    return _enclose(inner, func_title(f), "function", False, style, passing, hidden, hints, _sides(f.edges, hints),
-                    notch)
+    along = [e for e in f.core if e in passing]  # softmax's edge: it acts along it, drawn in the box colour
+    return _enclose(inner, title, "function", False, style, passing, hidden, hints, _sides(f.edges, hints),
+                    notch, along)
+
+
+def _composable(f: Function, arg) -> bool:
+    """An elementwise function of an elementwise function (same edges): one box."""
+    return (isinstance(arg, Function) and not f.core and not arg.core and set(arg.edges) == set(f.edges)
+            and not (isinstance(arg.spec.extra, dict) and arg.spec.extra.get("opaque")))
+
+
+def _compose(outer_title: str, outer: Function, inner_title: str) -> str:
+    """'(·)⁻³' of 'cosh' is 'cosh⁻³', '√' of 'cosh' is '√cosh', 'exp' of 'log' is 'exp∘log'."""
+    if outer.spec.name == "pow" and outer_title.startswith("(·)"):
+        return inner_title + outer_title[3:]
+    if outer_title == "√":
+        return "√" + inner_title
+    return outer_title + "∘" + inner_title
+
+
+def _end_in_box(b: Block, edges):
+    """A short cross bar at the end of each of `edges`' stubs: the edge stops here."""
+    for e in edges:
+        x, y, side = b.ports.pop(e)
+        vx, vy = (0.0, 0.09) if side in ("L", "R") else (0.09, 0.0)
+        b.wire([(x - vx, y - vy), (x + vx, y + vy)], role="function")
 
 
 @LAYOUT.register(Derivative)

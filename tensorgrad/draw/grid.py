@@ -10,6 +10,7 @@ import math
 from ..expr import Variable, Zero
 from .block import Block, Style
 from .dispatch import layout
+from .geometry import segment_hits_rect
 from .parts import COL_GAP, DFS_BUDGET, DOT_R, GLYPH_H, ROW_GAP, SPREAD, STUB, _notch
 
 
@@ -130,10 +131,71 @@ def _bezier(p0, p1, p2, p3, k=24):
     return pts
 
 
+def _body(n) -> tuple:
+    """The rectangle a node occupies that wires of others must not enter."""
+    if n.block is not None:
+        x0, y0, x1, y1 = n.block.body if n.block.body is not None else n.block.bbox
+        return x0 + n.dx, y0 + n.dy, x1 + n.dx, y1 + n.dy
+    r = max(n.w, n.h) / 2 if n.kind == "dot" else 0
+    return n.x - n.w / 2 - r, n.y - n.h / 2 - r, n.x + n.w / 2 + r, n.y + n.h / 2 + r
+
+
+def _route(p1, p2, obstacles, offset: float = 0.0) -> list:
+    """A wire from p1 to p2 avoiding the obstacle rectangles: straight if it can be, else
+    the least bent curve that is clear (bending to either side); parallel wires start bent."""
+    mx, my = (p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2
+    dx, dy = p2[0] - p1[0], p2[1] - p1[1]
+    L = math.hypot(dx, dy) or 1
+    best, best_hits = None, None
+    for bend in (0.0, 0.3, -0.3, 0.6, -0.6, 1.0, -1.0, 1.5, -1.5, 2.2, -2.2):
+        off = offset + bend
+        if off == 0:
+            pts = [p1, p2]
+        else:
+            c = (mx - dy / L * off / 0.75, my + dx / L * off / 0.75)  # the curve's middle lies `off` aside
+            pts = _bezier(p1, c, c, p2)
+        hits = sum(any(segment_hits_rect(a, b, r) for a, b in zip(pts, pts[1:])) for r in obstacles)
+        if hits == 0:
+            return pts
+        if best_hits is None or hits < best_hits:
+            best, best_hits = pts, hits
+    for corner in ((p1[0], p2[1]), (p2[0], p1[1])):  # last resort: a right angle
+        pts = [p1, corner, p2]
+        if not any(any(segment_hits_rect(a, b, r) for a, b in zip(pts, pts[1:])) for r in obstacles):
+            return pts
+    return best
+
+
+def _transposed(net, u: int, stub_dirs: dict) -> bool:
+    """Whether matrix `u` is drawn with its first (row) leg to the right of its second:
+    the book's convention is row leg left, column leg right, so it is then labelled ᵀ."""
+    n = net.nodes[u]
+    if not isinstance(n.t, Variable) or len(n.t.edges) != 2:
+        return False
+    far = {"L": -1e9, "R": 1e9}
+    pos = {}
+    for a, ea, b, eb in net.wires:
+        if a == b:
+            continue
+        if a == u:
+            pos[ea] = net.nodes[b].col
+        if b == u:
+            pos[eb] = net.nodes[a].col
+    for (v, slot), d in stub_dirs.items():
+        if v == u:
+            pos[slot] = far.get(d, n.col)
+    first, second = n.t.edges
+    return first in pos and second in pos and pos[first] > pos[second]
+
+
+def glyph_label(n) -> str:
+    return "0" if isinstance(n.t, Zero) else n.t.name + ("ᵀ" if n.transposed else "")
+
+
 def _glyph_size(n: _Node, style: Style):
     t = n.t
     if n.kind == "glyph":
-        label = "0" if isinstance(t, Zero) else t.name
+        label = glyph_label(n)
         w, _ = style.text_size(label)
         return max(GLYPH_H, w + 0.2), GLYPH_H
     if n.kind == "dot":
@@ -182,17 +244,24 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
             n.block = layout(n.t, style, hints)
             n.w, n.h = n.block.width, n.block.height
         else:
+            n.transposed = n.kind == "glyph" and _transposed(net, u, stub_dirs)
             n.w, n.h = _glyph_size(n, style)
 
     cols = {}
-    rows = {}
+    above, below = {}, {}  # a row's extent above and below the line its nodes' baselines sit on
     for u in comp:
         n = net.nodes[u]
         cols[n.col] = max(cols.get(n.col, 0), n.w)
-        rows[n.row] = max(rows.get(n.row, 0), n.h)
+        up = n.block.bbox[3] - n.block.baseline if n.block is not None else n.h / 2
+        above[n.row] = max(above.get(n.row, 0), up)
+        below[n.row] = max(below.get(n.row, 0), n.h - up)
     gap = COL_GAP + (style.text_size("n", 0.75)[0] * 2 if style.show_dims else 0)
     xs = _cumulate(cols, gap)
-    ys = {r: -y for r, y in _cumulate(rows, ROW_GAP).items()}  # rows go down
+    ys, y = {}, 0.0  # rows go down
+    for r in sorted(above):
+        if ys:
+            y -= below[prev] + ROW_GAP + above[r]
+        ys[r], prev = y, r
 
     b = Block()
     attach: dict = {}  # (node, edge) -> (point, inward unit vector)
@@ -201,16 +270,20 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
         n.x, n.y = xs[n.col], ys[n.row]
         if n.block is not None:
             x0, y0, x1, y1 = n.block.bbox
-            dx, dy = n.x - (x0 + x1) / 2, n.y - (y0 + y1) / 2
+            dx, dy = n.x - (x0 + x1) / 2, n.y - n.block.baseline  # ports on the row's line
             n.ports = b.place(n.block, dx, dy)
+            n.dx, n.dy = dx, dy
+            n.y = (y0 + y1) / 2 + dy
         elif n.kind == "glyph":
-            label = "0" if isinstance(n.t, Zero) else n.t.name
+            label = glyph_label(n)
             rounding = 0.2 if len(n.t.edges) == 1 else 0.08
             b.glyph(n.x, n.y, n.w, n.h, label, "zero" if isinstance(n.t, Zero) else "variable", rounding)
         elif n.kind == "dot":
             b.dot(n.x, n.y, DOT_R)
         elif n.kind == "dim":
             b.text(n.x, n.y, n.t.dim, role="weight", style=style)
+
+    obstacles = [(u, _body(net.nodes[u])) for u in comp]
 
     def endpoint(u, e, toward):
         n = net.nodes[u]
@@ -261,15 +334,8 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
         else:
             p1 = endpoint(u, eu, (nv.x, nv.y))
             p2 = endpoint(v, ev, (nu.x, nu.y))
-            if k:
-                mx, my = (p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2
-                dx, dy = p2[0] - p1[0], p2[1] - p1[1]
-                L = math.hypot(dx, dy) or 1
-                off = 0.22 * ((k + 1) // 2) * (1 if k % 2 else -1)
-                c = (mx - dy / L * off, my + dx / L * off)
-                pts = _bezier(p1, c, c, p2)
-            else:
-                pts = [p1, p2]
+            off = 0.22 * ((k + 1) // 2) * (1 if k % 2 else -1)
+            pts = _route(p1, p2, [r for w, r in obstacles if not (w in (u, v) and net.nodes[w].kind == "dot")], off)
         b.wire(pts)
         if style.show_dims and dims:
             if len(pts) == 2:
@@ -316,10 +382,11 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
                 _note(attach, u, slot, start, n)
             b.ports[name] = end + (d,)
 
-    # first-slot notches: tell a matrix from its transpose
+    # first-slot notches tell which leg of a tensor of order 3 or more comes first
+    # (a matrix shows it by leg position and ᵀ instead)
     for u in comp:
         n = net.nodes[u]
-        if n.kind == "glyph" and isinstance(n.t, Variable) and len(n.t.edges) >= 2:
+        if n.kind == "glyph" and isinstance(n.t, Variable) and len(n.t.edges) >= 3:
             hit = attach.get((u, n.t.edges[0]))
             if hit is not None:
                 _notch(b, *hit)

@@ -9,7 +9,9 @@ from ..expr import Delta, Product, Sum, Tensor, Variable, Zero, as_number
 from .block import Block, Style
 from .dispatch import LAYOUT
 from .grid import _component
-from .parts import _row, _sides, _text_block, _weight_text, fmt_number
+from .parts import _row, _sides, _text_block, _weight_text, fmt_number, reserve_labels
+
+SMALL = 1.2  # a piece of an outer product at most this tall sits beside the others
 
 
 def _flatten(p: Product):
@@ -21,7 +23,7 @@ def _flatten(p: Product):
         k = next((k for k, f in enumerate(factors)
                   if isinstance(f, Product) or (isinstance(f, Sum) and len(f.terms) == 1)), None)
         if k is None:
-            return weight, factors
+            return weight, _merge_copies(factors)
         f = factors[k]
         if isinstance(f, Sum):
             weight *= f.weights[0]
@@ -32,15 +34,53 @@ def _flatten(p: Product):
         factors = factors[:k] + inner + factors[k + 1:]
 
 
+def _merge_copies(factors: list) -> list:
+    """Copy tensors joined by an edge are one copy tensor (the value is the same), so a
+    ones vector on a copy tensor's leg or a chain of identities never shows as extra dots."""
+    deltas = [k for k, f in enumerate(factors) if isinstance(f, Delta) and f.edges]
+    parent = {k: k for k in deltas}
+
+    def find(k):
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    owner: dict = {}
+    for k in deltas:
+        for e in factors[k].edges:
+            if e in owner:
+                parent[find(k)] = find(owner[e])
+            owner[e] = k
+    groups: dict = {}
+    for k in deltas:
+        groups.setdefault(find(k), []).append(k)
+    if all(len(g) == 1 for g in groups.values()):
+        return factors
+    out = []
+    for k, f in enumerate(factors):
+        if k not in parent:
+            out.append(f)
+        elif find(k) == k:
+            members = groups[k]
+            count: dict = {}
+            for m in members:
+                for e in factors[m].edges:
+                    count[e] = count.get(e, 0) + 1
+            out.append(Delta(f.dim, *[e for m in members for e in factors[m].edges if count[e] == 1]))
+    return out
+
+
 class _Node:
-    __slots__ = ("t", "kind", "slots", "col", "row", "w", "h", "x", "y", "block", "ports")
+    __slots__ = ("t", "kind", "slots", "col", "row", "w", "h", "x", "y", "block", "ports", "dx", "dy",
+                 "transposed")
 
     def __init__(self, t, kind):
         self.t, self.kind, self.slots = t, kind, []
         self.col = self.row = 0
-        self.w = self.h = self.x = self.y = 0.0
+        self.w = self.h = self.x = self.y = self.dx = self.dy = 0.0
         self.block = None
         self.ports = {}
+        self.transposed = False
 
 
 class _Net:
@@ -146,26 +186,33 @@ def _network(p: Product, style: Style, hints: dict) -> Block:
     order = {e: k for k, e in enumerate(p.edges)}
     with_free.sort(key=lambda c: min(order[s[2]] for s in net.stubs if s[0] in c))
 
-    stack = Block()
-    y = 0.0
-    cx = None
-    for c in with_free:
-        blk = _component(net, c, sides, style)
-        x0, y0, x1, y1 = blk.bbox
-        if cx is None:
-            cx = (x0 + x1) / 2
-            dy = 0.0
-        else:
-            dy = y - (y1 - 0.0) - 0.35
-        dx = cx - (x0 + x1) / 2
-        stack.ports.update(stack.place(blk, dx, dy))
-        y = y0 + dy
+    blocks = [_component(net, c, sides, style) for c in with_free]
+    if len(blocks) > 1 and all(blk.height <= SMALL for blk in blocks[1:]):
+        for k, blk in enumerate(blocks):
+            reserve_labels(blk, style, ("R" if k == 0 else "LR") if k < len(blocks) - 1 else "L" if k else "")
+        stack = _row(blocks, gap=0.3)  # small outer-product pieces beside the main one, not floating below
+    else:
+        stack = Block()
+        y = 0.0
+        cx = None
+        for blk in blocks:
+            x0, y0, x1, y1 = blk.bbox
+            if cx is None:
+                cx = (x0 + x1) / 2
+                dy = 0.0
+            else:
+                dy = y - (y1 - 0.0) - 0.35
+            dx = cx - (x0 + x1) / 2
+            stack.ports.update(stack.place(blk, dx, dy))
+            y = y0 + dy
     pieces = []
     if weight != 1:
         pieces.append(_text_block(_weight_text(weight, True, False), style))
     for c in scalars:
         pieces.append(_component(net, c, sides, style))
     if stack.bbox is not None:
+        if pieces:
+            reserve_labels(stack, style, "L")
         pieces.append(stack)
     out = _row(pieces, gap=0.3)
     return out

@@ -64,6 +64,19 @@ def label_ports(b: Block, edges, style: Style, dims: dict):
             b.text(x, y + 0.04, s, role="edge_label", va="bottom", rel=rel, style=style)
 
 
+def reserve_labels(b: Block, style: Style, sides="LR"):
+    """Grow `b`'s box to cover the labels its ports on `sides` would get, so a neighbour
+    placed beside it (a weight, a scalar factor) never lands between a stub and its label."""
+    for e, (x, y, side) in b.ports.items():
+        if side not in sides:
+            continue
+        w, h = style.text_size(e, 0.9)
+        if side == "L":
+            b._grow(x - 0.05 - w, y, x, y)
+        elif side == "R":
+            b._grow(x, y, x + 0.05 + w, y)
+
+
 def _weight_text(w, first: bool, bare: bool) -> str:
     """'2 ·', '−', '+ 2 ·' …; `bare` for a term that is the number itself."""
     neg = not isinstance(w, complex) and w < 0

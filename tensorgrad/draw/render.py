@@ -49,7 +49,7 @@ def figure(b: Block, style: Style):
             ax.add_patch(Circle((x, y), r, facecolor=colors["copy"], edgecolor="none", zorder=4, gid="copy"))
         elif kind == "wire":
             _, pts, role, dashed = it
-            color = colors["text"] if role == "text" else colors["wire"]
+            color = colors.get(role, colors["wire"]) if role in ("text", "function", "derivative") else colors["wire"]
             ax.add_line(Line2D([p[0] for p in pts], [p[1] for p in pts], color=color, linewidth=lw,
                                linestyle="--" if dashed else "-", solid_capstyle="butt", zorder=2, gid=role))
         elif kind == "polygon":

@@ -4,10 +4,12 @@ else in parentheses with its ports on them.
 
 from __future__ import annotations
 
+import math
+
 from ..expr import Sum, as_number
 from .block import Block, Style
 from .dispatch import LAYOUT, layout
-from .parts import _boundary_ports, _paren, _row, _sides, _stub_out, _text_block, _weight_text, label_ports
+from .parts import _boundary_ports, _paren, _row, _sides, _stub_out, _text_block, _weight_text, label_ports, reserve_labels
 
 
 @LAYOUT.register(Sum)
@@ -16,9 +18,8 @@ def _sum(t: Sum, style: Style, hints: dict) -> Block:
         return _sum_nested(t, style, hints)
     w, term = t.weights[0], t.terms[0]
     inner = layout(term, style, hints)
+    reserve_labels(inner, style)
     weight = _text_block(_weight_text(w, True, False), style)
-    if any(side == "L" for _, _, side in inner.ports.values()):
-        weight.baseline = -0.25  # lift the weight off the wire that enters from the left
     out = _row([weight, inner], gap=0.12)
     out.baseline = 0.0
     return out
@@ -75,8 +76,65 @@ def sum_row(s: Sum, style: Style, hints: dict, wrap: float | None = None) -> Blo
 
 
 def _sum_nested(s: Sum, style: Style, hints: dict) -> Block:
-    """A sum used inside something else: its terms in parentheses, ports on the parentheses."""
-    inner = sum_row(s, style, hints)
+    """A sum used inside something else: its terms one under another in parentheses,
+    each term's edges drawn on to the parenthesis on their side, where the sum's own
+    edges leave (at its vertical centre). A sum without edges stays on one line."""
+    if not s.edges:
+        return _sum_inline(s, style)
+    # a neighbour above or below connects on the left: its wire then runs beside the terms, not across
+    sides = {e: ("R" if side == "R" else "L") for e, side in _sides(s.edges, hints).items()}
+    rows = []
+    for k, (term, w) in enumerate(zip(s.terms, s.weights)):
+        while isinstance(term, Sum) and len(term.terms) == 1 and as_number(term) is None:
+            w, term = w * term.weights[0], term.terms[0]
+        block = layout(term, style, {e: sides[e] for e in term.edges})
+        rows.append((_weight_text(w, k == 0, False), block))
+    sign_w = max(style.text_size(t)[0] if t else 0.0 for t, _ in rows)
+    reach = 0.3  # room for the wires between a term and the parentheses
+    x_left = 0.0
+    x_sign = 0.14
+    has = {side: any(v == side for v in sides.values()) for side in "LR"}
+    x_term = x_sign + sign_w + (0.1 if sign_w else 0.0) + (reach if has["L"] else 0.05)
+    width = max(blk.width for _, blk in rows)
+    b = Block()
+    y = 0.0
+    placed = []
+    for text, blk in rows:
+        x0, y0, x1, y1 = blk.bbox
+        dy = y - y1 if placed else -blk.baseline
+        ports = b.place(blk, x_term - x0, dy)
+        lifted = any(sd == "L" for _, _, sd in ports.values())  # keep the sign off the wire below it
+        if text:
+            b.text(x_sign, dy + blk.baseline + (0.22 if lifted else 0.0), text, role="weight", ha="left",
+                   style=style)
+        placed.append(ports)
+        y = y0 + dy - 0.3
+    X0, Y0, X1, Y1 = b.bbox
+    xl, xr = x_left, x_term + width + (reach if has["R"] else 0.14)
+    Y0, Y1 = Y0 - 0.05, Y1 + 0.05
+    _paren(b, xl, Y0, Y1, True)
+    _paren(b, xr, Y0, Y1, False)
+
+    def paren_x(x, y, bulge):
+        return x + bulge * math.sin(math.pi * (y - Y0) / (Y1 - Y0))
+
+    for ports in placed:
+        for e, (px, py, side) in ports.items():
+            end = (paren_x(xl, py, -0.12), py) if sides[e] == "L" else (paren_x(xr, py, 0.12), py)
+            b.wire([(px, py), end])
+    box = (xl - 0.14, Y0, xr + 0.14, Y1)
+    b._grow(*box)
+    b.body = box
+    yc = (Y0 + Y1) / 2
+    _boundary_ports(b, s.edges, sides, box, yc)
+    _stub_out(b, list(s.edges), 0.12)
+    b.baseline = yc
+    return b
+
+
+def _sum_inline(s: Sum, style: Style) -> Block:
+    """A scalar sum inside a product: its terms on one line in parentheses."""
+    inner = sum_row(s, style, {})
     b = Block()
     b.place(inner, 0, 0)
     x0, y0, x1, y1 = inner.bbox
@@ -85,7 +143,5 @@ def _sum_nested(s: Sum, style: Style, hints: dict) -> Block:
     _paren(b, x1 + 0.06, y0, y1, False)
     box = (x0 - 0.2, y0, x1 + 0.2, y1)
     b._grow(*box)
-    _boundary_ports(b, s.edges, _sides(s.edges, hints), box, 0.0)
-    _stub_out(b, list(s.edges), 0.12)
+    b.body = box
     return b
-
