@@ -318,8 +318,8 @@ class Tensor:
         return grad(self, x)
 
     def __str__(self):
-        from .printing import index_notation
-        return index_notation(self)
+        from .printing import with_names
+        return with_names(self)
 
     def __repr__(self):
         from .printing import python_repr

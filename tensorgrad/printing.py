@@ -10,9 +10,12 @@ A[i,j] x[j]
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
 from .functions import FunctionSpec
 from .kinds import KindTable
+from .naming import LETTERS, PRE_ACTIVATION, Scheme
 
 
 def _num(w) -> str:
@@ -29,8 +32,98 @@ def _idx(edges) -> str:
 INDEX_NOTATION = KindTable("index notation")
 
 
+#: while printing with named intermediates: (scheme, key -> name)
+_NAMED: ContextVar = ContextVar("named", default=None)
+
+
 def index_notation(t: Tensor) -> str:
+    named = _NAMED.get()
+    if named is not None:
+        name = named[1].get(named[0].key(t))
+        if name is not None:
+            return name + _idx(t.edges)
     return INDEX_NOTATION(t)
+
+
+def with_names(t: Tensor) -> str:
+    """Index notation with repeated sub-expressions named in a trailing ``where``
+    list (``p[i] p[i]  where p[i] = softmax_{i}(…)``; see :mod:`tensorgrad.naming`)."""
+    scheme = _TensorScheme()
+    named, defs = scheme.choose(t, _variable_names(t, set()))
+    if not defs:
+        return INDEX_NOTATION(t)
+    token = _NAMED.set((scheme, named))
+    try:
+        main = index_notation(t)
+        parts = [f"{name}{_idx(rep.edges)} = {INDEX_NOTATION(rep)}" for name, rep in defs]
+    finally:
+        _NAMED.reset(token)
+    return f"{main}  where " + "; ".join(parts)
+
+
+def _variable_names(t: Tensor, out: set, seen=None) -> set:
+    seen = set() if seen is None else seen
+    if id(t) not in seen:
+        seen.add(id(t))
+        if isinstance(t, Variable):
+            out.add(t.name)
+        for c in t.children():
+            _variable_names(c, out, seen)
+    return out
+
+
+class _TensorScheme(Scheme):
+    """Keys equal for the same tensor up to the names of its edges, free edges taken
+    by position (so every occurrence prints as ``name[its own edges]``)."""
+
+    def __init__(self):
+        self.memo: dict = {}
+        self.ids: dict = {}
+
+    @staticmethod
+    def children(t: Tensor) -> tuple:
+        return t.children()
+
+    def key(self, t: Tensor):
+        hit = self.memo.get(id(t))
+        if hit is not None:
+            return hit[0]
+        labels = {e: ("f", n) for n, e in enumerate(t.edges)}
+
+        def label(e):
+            return labels.setdefault(e, ("c", len(labels)))
+
+        if isinstance(t, Variable):
+            k = ("V", t.name, t.original)
+        elif isinstance(t, (Delta, Zero)):
+            k = (type(t).__name__, t.dim_symbols, len(t.edges))
+        elif isinstance(t, Product):
+            k = ("P", tuple((self.key(f), tuple(map(label, f.edges))) for f in t.factors))
+        elif isinstance(t, Sum):
+            k = ("S", tuple((self.key(f), tuple(map(label, f.edges)), w) for f, w in zip(t.terms, t.weights)))
+        elif isinstance(t, Function):
+            k = ("F", t.spec.name, t.params, self.key(t.arg), tuple(map(label, t.arg.edges)),
+                 tuple(map(label, t.core)))
+        else:  # a derivative: never shared
+            k = ("id", id(t))
+        k = self.ids.setdefault(k, len(self.ids))  # a small int: cheap to hash again
+        self.memo[id(t)] = (k, t)  # keep t alive so its id stays unique
+        return k
+
+    def size(self, t: Tensor) -> int:
+        hit = self.memo.get(("size", id(t)))
+        if hit is None:
+            hit = self.memo[("size", id(t))] = 1 + sum(self.size(c) for c in t.children())
+        return hit
+
+    def letter(self, t: Tensor, parent: Tensor) -> str | None:
+        if isinstance(t, Function) and t.spec.name in LETTERS:
+            return LETTERS[t.spec.name]
+        if isinstance(parent, Function) and parent.spec.name != "pow" and isinstance(t, (Product, Sum)) and t.edges:
+            return PRE_ACTIVATION
+        return None
+
+
 
 
 @INDEX_NOTATION.register(Variable)
@@ -82,6 +175,9 @@ def _derivative(t: Derivative) -> str:
 
 def _wrap(t: Tensor) -> str:
     s = index_notation(t)
+    named = _NAMED.get()
+    if named is not None and named[0].key(t) in named[1]:
+        return s
     return f"({s})" if isinstance(t, Sum) else s
 
 

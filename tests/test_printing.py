@@ -44,7 +44,7 @@ EXERCISES = [
     (10, "det(X)", "X", "det(X)", "det(X)X⁻ᵀ", None),
     (11, "logdet(X)", "X", "log det(X)", "X⁻ᵀ", None),
     (12, "logsumexp(A*x + b)", "x", "logsumexp(A x + b)", "Aᵀ softmax(A x + b)",
-     "Aᵀ(diag(softmax(A x + b)) − softmax(A x + b)softmax(A x + b)ᵀ)A"),
+     "Aᵀ(diag(p) − p pᵀ)A  where p = softmax(A x + b)"),
     (13, "tr(X)", "X", "tr(X)", "I", None),
     (14, "norm2(X)^2", "X", "‖X‖²", "2X", None),
     (16, "tr(A*X)", "X", "tr(A X)", "Aᵀ", None),
@@ -72,7 +72,7 @@ EXERCISES = [
     (35, "norm2(X*a - b)^2", "X", "‖X a − b‖²", "2(X a − b)aᵀ", None),
     (38, "det(eye + x*x')", "x", "‖x‖² + 1", "2x", "2I"),
     (39, "-y'*log(softmax(z))", "z", "−(z − logsumexp(z)𝟏)ᵀ y", "sum(y)softmax(z) − y",
-     "sum(y)(diag(softmax(z)) − softmax(z)softmax(z)ᵀ)"),
+     "sum(y)(diag(p) − p pᵀ)  where p = softmax(z)"),
 ]
 
 IDS = [f"ex{n}" for n, *_ in EXERCISES]

@@ -74,6 +74,8 @@ _MATH = {
     "sin": math.sin,
     "cos": math.cos,
     "tanh": math.tanh,
+    "cosh": math.cosh,
+    "sinh": math.sinh,
     "sqrt": math.sqrt,
     "abs": abs,
     "sign": lambda v: float((v > 0) - (v < 0)),

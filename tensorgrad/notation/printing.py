@@ -65,6 +65,7 @@ from __future__ import annotations
 
 from .index import to_index
 from .matrix_ast import NotMatrix
+from .naming import name_intermediates
 from .reader import _check_roles, _Reader, default_roles
 from .render import _Latex, _Unicode
 from .syntax import Node
@@ -129,7 +130,7 @@ def to_notation_ast(t, rows=None, cols=None) -> Node:
         raise ValueError(f"no matrix reading of this expression ({e}); use to_index") from None
 
 
-def _render(t, rows, cols, renderer, simplify: bool) -> str:
+def _render(t, rows, cols, renderer, simplify: bool, names: bool) -> str:
     _check(t)
     if simplify:
         t = t.simplify()
@@ -137,26 +138,33 @@ def _render(t, rows, cols, renderer, simplify: bool) -> str:
         node = _read(t, rows, cols)
     except NotMatrix:
         return None  # type: ignore[return-value]
-    return renderer(node)
+    if not names:
+        return renderer(node)
+    main, defs = name_intermediates(node)
+    return renderer.where(renderer(main), [(renderer.name(n), renderer(d)) for n, d in defs])
 
 
-def to_matrix(t, rows: str | None = None, cols: str | None = None, simplify: bool = True) -> str:
+def to_matrix(t, rows: str | None = None, cols: str | None = None, simplify: bool = True,
+              names: bool = True) -> str:
     """Matrix notation of ``t`` as Unicode text (``2Aᵀ(A x − b)``).
 
     ``rows``/``cols`` choose the edges read as row and column index (see the module
     docstring for the defaults). The expression is simplified first unless
-    ``simplify=False``. Without a matrix reading, index notation and the einsum
-    string are returned instead.
+    ``simplify=False``. Repeated sub-expressions are named in a trailing ``where``
+    list (``Aᵀ(diag(p) − p pᵀ)A  where p = softmax(A x)``; see
+    :mod:`tensorgrad.notation.naming`) unless ``names=False``. Without a matrix
+    reading, index notation and the einsum string are returned instead.
     """
-    out = _render(t, rows, cols, _Unicode(), simplify)
+    out = _render(t, rows, cols, _Unicode(), simplify, names)
     if out is None:
         return to_index(t.simplify() if simplify else t)
     return out
 
 
-def to_latex(t, rows: str | None = None, cols: str | None = None, simplify: bool = True) -> str:
+def to_latex(t, rows: str | None = None, cols: str | None = None, simplify: bool = True,
+             names: bool = True) -> str:
     """Like :func:`to_matrix`, as LaTeX (``2 A^{\\top}\\left(A x - b\\right)``)."""
-    out = _render(t, rows, cols, _Latex(), simplify)
+    out = _render(t, rows, cols, _Latex(), simplify, names)
     if out is None:
         t2 = t.simplify() if simplify else t
         return _index_latex(t2)

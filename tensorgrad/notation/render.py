@@ -121,6 +121,12 @@ class _Renderer:
     def name(self, s: str) -> str:
         return s
 
+    def where(self, main: str, defs: list) -> str:
+        """``main`` followed by its named intermediates ``[(name, text), …]``."""
+        if not defs:
+            return main
+        return f"{main}  where " + ", ".join(f"{n} = {d}" for n, d in defs)
+
     def special(self, f: str, args) -> str | None:
         """A notation's own spelling of the call ``f(args)``, or None for ``head(args)``."""
         return None
@@ -161,6 +167,8 @@ class _Unicode(_Renderer):
 
 
 _SUPERSCRIPTS = set("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ")
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
+_FROM_SUBSCRIPT = str.maketrans(_SUBSCRIPTS, "0123456789")
 
 
 def _juxtapose(left: str, right: str) -> str:
@@ -191,7 +199,7 @@ def _trailing_name(text: str) -> bool:
 
 
 _LATEX_FUNCS = {
-    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
+    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh", "cosh": r"\cosh", "sinh": r"\sinh",
     "det": r"\det", "logdet": r"\log\det", "tr": r"\operatorname{tr}", "diag": r"\operatorname{diag}",
     "sum": r"\operatorname{sum}", "abs": r"\operatorname{abs}", "sign": r"\operatorname{sign}",
     "relu": r"\operatorname{relu}", "sigmoid": r"\sigma", "softmax": r"\operatorname{softmax}",
@@ -218,7 +226,15 @@ class _Latex(_Renderer):
             return rf"{mant} \cdot 10^{{{int(exp)}}}"
         return text
 
+    def where(self, main: str, defs: list) -> str:
+        if not defs:
+            return main
+        return main + r" \quad\text{where } " + r",\; ".join(f"{n} = {d}" for n, d in defs)
+
     def name(self, s: str) -> str:
+        base = s.rstrip(_SUBSCRIPTS)
+        if base != s:  # h₁ -> h_{1}
+            return f"{self.name(base)}_{{{s[len(base):].translate(_FROM_SUBSCRIPT)}}}"
         if s in _GREEK:
             return _GREEK[s]
         out = "".join(_GREEK.get(ch, ch) for ch in s)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .grammar import _normalize_shapes, _Parser
+from .naming import expand_where
 from .syntax import ELEMENTWISE, BinOp, Call, Name, Neg, Node, Number, Transpose, _names, to_text
 from .tokens import NotationError
 
@@ -394,6 +395,7 @@ def _analyse(text: str, shapes=None) -> _Analysis:
     scalars into vectors rather than vectors into scalars.
     """
     shapes_n = _normalize_shapes(shapes)
+    text = expand_where(text, shapes)
     ast = _Parser(text, frozenset(shapes_n)).parse()
     soft: list[str] = []
     dim_names = _dimension_names(shapes_n)

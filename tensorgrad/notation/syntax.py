@@ -52,7 +52,7 @@ class BinOp(Node):
     right: Node
 
 
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sign", "relu", "sigmoid", "softplus", "step")
+ELEMENTWISE = ("exp", "log", "sin", "cos", "cosh", "sinh", "tanh", "sqrt", "abs", "sign", "relu", "sigmoid", "softplus", "step")
 #: function name -> number of arguments
 FUNCTIONS: dict[str, int] = {
     **{f: 1 for f in ELEMENTWISE},

@@ -32,6 +32,7 @@ class NotationError(ValueError):
 
 _SUPERSCRIPT_DIGITS = {"⁰": 0, "¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶": 6, "⁷": 7, "⁸": 8, "⁹": 9}
 _DIGITS = "0123456789"
+_SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"  # inside names: h₁ (the printer's named intermediates)
 _NOT_IDENT = set("ᵀ⁻") | set(_SUPERSCRIPT_DIGITS)
 
 # single characters -> token kind
@@ -102,7 +103,8 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("NUM", literal, start, pos, value))
             continue
         if (c.isalpha() or c == "_") and c not in _NOT_IDENT:
-            while pos < n and (text[pos].isalpha() or text[pos] == "_" or text[pos] in _DIGITS) and text[pos] not in _NOT_IDENT:
+            while pos < n and (text[pos].isalpha() or text[pos] == "_" or text[pos] in _DIGITS
+                               or text[pos] in _SUBSCRIPT_DIGITS) and text[pos] not in _NOT_IDENT:
                 pos += 1
             tokens.append(Token("NAME", text[start:pos], start, pos))
             continue
