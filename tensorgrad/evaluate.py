@@ -85,7 +85,11 @@ def evaluate(t: Tensor, values: Mapping, edges=None, dims: Mapping | None = None
     """Evaluate `t` numerically; axes follow `edges` (default `t.edges`).
 
     Returns an array of the library the values come from (a NumPy array for NumPy
-    values or none; a 0-d array for a scalar). `compute=True` computes a Dask result."""
+    values or none; a 0-d array for a scalar). `compute=True` computes a Dask result.
+    `t` may be a dict {name: expression}: one plan computes every output, each
+    sub-expression they share once, and a dict of arrays is returned."""
+    if isinstance(t, Mapping) and edges is None:
+        return _evaluate_many(t, values, dims, compute)
     if not isinstance(t, Tensor):
         raise TypeError(f"evaluate expects a tensorgrad expression, got {type(t).__name__}")
     edges = t.edges if edges is None else tuple(edges)
@@ -116,6 +120,41 @@ def evaluate(t: Tensor, values: Mapping, edges=None, dims: Mapping | None = None
     if compute and library == "dask":
         out = out.compute()
     return out
+
+
+_MANY: dict = {}  # compiled plans of dicts of outputs
+
+
+def _evaluate_many(ts: Mapping, values: Mapping, dims, compute: bool) -> dict:
+    """Every output of the dict `ts` from one plan (shared sub-expressions once)."""
+    for k, t in ts.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"evaluate expects tensorgrad expressions, got {type(t).__name__} for output {k!r}")
+    arrays, sizes = {}, {}
+    for t in ts.values():
+        a, s = bind_dims(t, values, dims)
+        arrays.update(a)
+        sizes.update(s)
+    used = frozenset().union(*(dims_of(t) for t in ts.values()))
+    missing = sorted(used - set(sizes))
+    if missing:
+        raise ValueError(f"the size of dimension {missing[0]!r} is not fixed by any variable; pass dims={{{missing[0]!r}: ...}}")
+    library = library_of(values)
+    key = (tuple(ts.items()), library, tuple(sorted((d, sizes[d]) for d in used)),
+           tuple((n, getattr(a, "dtype", None)) for n, a in sorted(arrays.items())))
+    plan = _MANY.get(key)
+    if plan is None:
+        if len(_MANY) >= 64:
+            _MANY.clear()
+        sizes_t = {d: max(int(sizes[d]), 1) for d in used}
+        src = function_source({k: (t, t.edges) for k, t in ts.items()}, library, "f", sizes_t, checks=False,
+                              comments=False)
+        plan = _MANY[key] = (build(src.text), src.args, {kw: sizes[d] for kw, d in zip(src.kwnames, src.kwonly)})
+    fn, names, kw = plan
+    out = fn(*[arrays[n] for n in names], **kw) if ts else {}
+    if compute and library == "dask":
+        out = {k: v.compute() for k, v in out.items()}
+    return dict(out)
 
 
 def _compile(t: Tensor, edges: tuple, library: str, sizes: dict):

@@ -133,3 +133,24 @@ def test_exported_dict_computes_each_named_value_once():
     vals = {"A": rng.standard_normal((3, 4)), "x": rng.standard_normal(4)}
     out = fn(vals["A"], vals["x"])
     assert np.allclose(out["g"], tg.evaluate(g, vals)) and np.allclose(out["H"], tg.evaluate(H, vals))
+
+
+def test_evaluate_a_dict_computes_shared_values_once():
+    rng = np.random.default_rng(3)
+    A = tg.Variable("A", i="m", j="n")
+    x = tg.Variable("x", j="n")
+    f = tg.logsumexp(A @ x, "i")
+    outs = {"f": f, "g": tg.grad(f, x).simplify(), "H": tg.hessian(f, x).simplify()}
+    vals = {"A": rng.standard_normal((3, 4)), "x": rng.standard_normal(4)}
+    got = tg.evaluate(outs, vals)
+    assert set(got) == {"f", "g", "H"}
+    for k, t in outs.items():
+        assert np.allclose(got[k], tg.evaluate(t, vals), rtol=1e-12)
+    z = vals["A"] @ vals["x"]
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    assert np.allclose(got["g"], vals["A"].T @ p)
+    src = tg.to_code({k: outs[k] for k in ("g", "H")})
+    assert src.count("np.exp(") == 1
+    with pytest.raises(TypeError, match="output 'y'"):
+        tg.evaluate({"y": 3.0}, vals)
