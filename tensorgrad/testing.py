@@ -483,3 +483,43 @@ def close_enough(a: np.ndarray, b: np.ndarray, rtol: float = 1e-5, atol: float =
     """Allclose with the tolerance scaled by the arrays' magnitude."""
     scale = 1.0 + max(float(np.max(np.abs(a), initial=0)), float(np.max(np.abs(b), initial=0)))
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol * scale))
+
+
+# ---------------------------------------------------------------------------
+# Hostile input: names, numbers and depths an adversarial user would try
+# ---------------------------------------------------------------------------
+
+#: Sets when a generated payload runs; a test asserts it never does.
+PWNED = "TENSORGRAD_PWNED"
+#: Characters that end lines, strings or comments, or that Python, LaTeX or
+#: matplotlib's mathtext read specially; NFKC look-alikes of generated names.
+HOSTILE_CHARS = "\n\r\x00\u2028\u2029\x85\x0c\t '\"\\#{}$_^%&~()[]:;=-+*/@,.`ｅｘｐｎｐθ\U0001f642"
+#: Whole names aimed at code generation: injections, names of generated
+#: temporaries, modules and helpers (also in full width), keywords, digits.
+PAYLOADS = (f"g\nimport builtins; builtins.{PWNED} = 1\n#", f"g\rimport builtins; builtins.{PWNED} = 1\r#",
+            f"g\u2028__import__('builtins').{PWNED} = 1", f"');import builtins; builtins.{PWNED} = 1#",
+            f'"""\nimport builtins; builtins.{PWNED} = 1\n"""', "a\x00b", "exp", "ｅｘｐ", "ｎｐ", "np", "torch",
+            "__solve_solve", "out", "total", "f", "x_0", "i'", "$\\frac{", "}{$", "_^", "if", "None", "1", "-x", " ")
+
+
+def hostile_names():
+    """Non-empty strings: a payload above, or text over hostile and arbitrary characters."""
+    chars = st.one_of(st.sampled_from(HOSTILE_CHARS), st.characters(codec="utf-8"))
+    return st.one_of(st.sampled_from(PAYLOADS), st.text(chars, min_size=1, max_size=10))
+
+
+#: Numbers at the edges of float64 and of Python's number tower.
+HOSTILE_NUMBERS = (0, -0.0, 1, -1, 0.5, 1e-308, 5e-324, -1e-300, 1e300, -1e308, 2 ** 62, -(2 ** 63), 10 ** 400,
+                   float("inf"), float("-inf"), float("nan"), 1j, 2 + 0j, True, np.float64(2.5), np.int64(-3),
+                   np.float32(0.25), np.float64("inf"))
+
+
+def hostile_numbers():
+    """A number above, or any float64 (infinities and NaN included)."""
+    return st.one_of(st.sampled_from(HOSTILE_NUMBERS), st.floats(allow_nan=True, allow_infinity=True))
+
+
+def hostile_depths(limit: int = 600):
+    """Nesting depths and term counts far past Python's recursion limit's reach at
+    the low end too (1) and near `limit`."""
+    return st.one_of(st.sampled_from((1, 2, 150, 400, limit)), st.integers(1, limit))

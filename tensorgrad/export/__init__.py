@@ -31,11 +31,13 @@ array([1., 2.])
 
 from __future__ import annotations
 
+import builtins
 import keyword
 from typing import Mapping
 
 from ..expr import Tensor
 from ..plan import BACKENDS, DEFAULT_SIZE, build, function_source
+from ..plan.backends import MODULE_NAMES
 
 __all__ = ["to_code", "compile", "BACKENDS", "DEFAULT_SIZE"]
 
@@ -97,14 +99,23 @@ def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mappin
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        raise ValueError(f"function name must be a Python identifier, got {name!r}")
+    _check_function_name(name)
     for d, n in (sizes or {}).items():
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"sizes[{d!r}] must be a positive integer, got {n!r}")
     outs = _outputs(expr_or_dict)
     return function_source({k: (t, t.edges) for k, t in outs.items()}, backend, name, sizes,
                            args=_arg_names(args)).text
+
+
+def _check_function_name(name) -> None:
+    """The function name is the one user string written into generated code as code:
+    an ASCII identifier that shadows nothing the code uses (a module or a builtin)."""
+    if not isinstance(name, str) or not name.isascii() or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"function name must be an ASCII Python identifier, got {name!r}")
+    if name in MODULE_NAMES or hasattr(builtins, name):
+        raise ValueError(f"function name {name!r} would shadow the {'module' if name in MODULE_NAMES else 'builtin'} "
+                         f"of that name the generated code uses; choose another")
 
 
 _CACHE: dict = {}

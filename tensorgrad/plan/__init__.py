@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from ..expr import Delta, Function, Tensor, Variable
-from .backends import _BACKENDS
+from .backends import _BACKENDS, comment
 from .emitter import BACKENDS, DEFAULT_SIZE, _Emitter
 from .values import _LETTERS
 
@@ -157,10 +157,11 @@ def function_source(outs: Mapping, backend: str = "numpy", name: str = "f", size
     src.append(f"def {name}({sig}):")
     if comments:
         for key, (t, edges) in outs.items():
-            label = "" if key is None else f"{key}: "
+            # user strings (output, variable and edge names) only ever in escaped comments
+            label = "" if key is None else f"{comment(key)}: "
             for k, part in enumerate(textwrap.wrap(" ".join(str(t).split()), 96, break_on_hyphens=False)):
-                src.append(f"    # {label if k == 0 else ' ' * len(label)}{part}")
-            src.append(f"    #   edges {tuple(edges)}")
+                src.append(f"    # {label if k == 0 else ' ' * len(label)}{comment(part)}")
+            src.append(f"    #   edges {comment(str(tuple(edges)))}")
     for line in prologue + em.lines:
         src.append("    " + line)
     if None in results:

@@ -4,7 +4,10 @@ code. Only names of modules appear here: no array library is imported."""
 from __future__ import annotations
 
 import keyword
+import math
+import numbers
 import re
+import unicodedata
 
 # ---------------------------------------------------------------------------
 # Backends: how to spell each primitive
@@ -257,14 +260,53 @@ def _paren(code: str) -> str:
 _BACKENDS = {"numpy": _Backend(), "torch": _Torch(), "jax": _Jax(), "dask": _Dask(), "cupy": _Cupy()}
 
 
+#: module names generated code imports (never available as a generated name)
+MODULE_NAMES = frozenset({"np", "torch", "jnp", "jax", "da", "dask", "cp", "cupy", "numpy"})
+
+
 def _ident(s: str) -> str:
-    s = re.sub(r"\W", "_", s)
+    """An ASCII Python identifier readable as `s`: no user string reaches generated
+    source unescaped, and ASCII names are what Python sees (identifiers are
+    NFKC-normalised, so a full-width `ｅｘｐ` would otherwise *be* the name `exp`).
+    Callers still make the result unique (`_Emitter.fresh`).
+
+    >>> _ident("ｅｘｐ"), _ident("θ"), _ident("a\nb"), _ident("1x"), _ident("if")
+    ('exp', 'theta', 'a_b', 'v_1x', 'if_')
+    """
+    out = []
+    for c in unicodedata.normalize("NFKC", s):
+        if c.isascii():
+            out.append(c if c.isalnum() or c == "_" else "_")
+        elif c.isalpha():  # a letter by its name: θ -> theta
+            word = unicodedata.name(c, "_").split()[-1].lower()
+            out.append(word if word.isascii() and word.isalnum() else "_")
+        else:
+            out.append("_")
+    s = "".join(out)
     if not s or s[0].isdigit():
         s = "v_" + s
     return s + "_" if keyword.iskeyword(s) else s
 
 
 def _num(w) -> str:
-    if isinstance(w, float) and w.is_integer() and abs(w) < 1e15:
-        w = int(w)
+    """A real, finite number as a Python literal (NumPy scalars become plain numbers,
+    so no module name is needed to read it back)."""
+    if isinstance(w, bool) or not isinstance(w, numbers.Real):
+        raise TypeError(f"generated code takes real numbers, got {w!r}")
+    w = int(w) if isinstance(w, numbers.Integral) else float(w)
+    if isinstance(w, float):
+        if not math.isfinite(w):
+            raise ValueError(f"generated code takes finite numbers, got {w!r}")
+        if w.is_integer() and abs(w) < 1e15:
+            w = int(w)
     return repr(w)
+
+
+def comment(text: str) -> str:
+    """`text` safe inside a `#` comment: every character that is not printable (line
+    breaks, carriage returns, NUL, U+2028, ...) written as its escape.
+
+    >>> comment("g\nimport os\r\u2028")
+    'g\\nimport os\\r\\u2028'
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

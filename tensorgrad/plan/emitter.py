@@ -11,7 +11,7 @@ from typing import Mapping
 import opt_einsum
 
 from ..expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
-from .backends import _Backend, _ident, _num
+from .backends import MODULE_NAMES, _Backend, _ident, _num
 from .calls import _Functions
 from .sums import _Sums
 from .values import _LETTERS, EMIT, _Net, _Val, _atom, _scaled, edge_classes
@@ -70,7 +70,7 @@ class _Emitter(_Sums, _Functions):
         self.b = backend
         self.sizes = dict(sizes)
         self.lines: list = []
-        self.taken = set(reserved) | {"np", "torch", "jnp", "jax", "dtype"} | set(dir(builtins))
+        self.taken = set(reserved) | MODULE_NAMES | {"dtype"} | set(dir(builtins))
         self.keys: dict = {}
         self.memo: dict = {}
         self.pairs: dict = {}
@@ -268,7 +268,10 @@ class _Emitter(_Sums, _Functions):
                               "".join(_LETTERS[gv.axes[g.edges.index(r)]] for r in [e] + rest))
             lhs = xa if e == f.edges[0] else (f"{xa}.T" if xa.isidentifier() else f"({xa}).T")
             code = self.let("solve", f"{self.b.linalg}.solve({lhs}, {ga})")
-            holder = Variable(f"__solve_{code}", **{other: f.dims[other]}, **{r: g.dims[r] for r in rest})
+            held = f"__solve_{code}"
+            while held in self.params:  # never a user's variable name: its key would be theirs
+                held += "_"
+            holder = Variable(held, **{other: f.dims[other]}, **{r: g.dims[r] for r in rest})
             self.params[holder.name] = code
             rest_factors = [h for i, h in enumerate(factors) if i not in (j, k)]
             return self.solves(Product(rest_factors + [holder], p.edges))
