@@ -270,7 +270,7 @@ def _ident(s: str) -> str:
     NFKC-normalised, so a full-width `ｅｘｐ` would otherwise *be* the name `exp`).
     Callers still make the result unique (`_Emitter.fresh`).
 
-    >>> _ident("ｅｘｐ"), _ident("θ"), _ident("a\nb"), _ident("1x"), _ident("if")
+    >>> _ident("ｅｘｐ"), _ident("θ"), _ident("a\\nb"), _ident("1x"), _ident("if")
     ('exp', 'theta', 'a_b', 'v_1x', 'if_')
     """
     out = []
@@ -306,7 +306,7 @@ def comment(text: str) -> str:
     """`text` safe inside a `#` comment: every character that is not printable (line
     breaks, carriage returns, NUL, U+2028, ...) written as its escape.
 
-    >>> comment("g\nimport os\r\u2028")
-    'g\\nimport os\\r\\u2028'
+    >>> print(comment("g\\nimport os\\r\\u2028"))
+    g\\nimport os\\r\\u2028
     """
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
