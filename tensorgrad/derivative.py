@@ -114,20 +114,105 @@ def _d_sum(s: Sum, x, new, memo):
     return Sum([_diff(t, x, new, memo) for t in s.terms], s.weights, s.edges + new)
 
 
+def _leaves_only(t: Tensor) -> bool:
+    """A network of variables and copy tensors only (cached)."""
+    out = t._cache.get("leaves_only")
+    if out is None:
+        out = t._cache["leaves_only"] = isinstance(t, (Variable, Delta)) or (
+            isinstance(t, Product) and all(map(_leaves_only, t.factors)))
+    return out
+
+
+def _spliced(p: Product) -> Product:
+    """p with nested products of leaves spliced in: A^p built as ((A A) A)… becomes
+    one chain, whose Leibniz sum is p rotated copies of one chain (merged into
+    p·(A^(p−1))ᵀ by simplify) instead of a nested sum of depth p. Products holding
+    functions stay nested: they are the shared layers of compositions."""
+    if not any(isinstance(f, Product) and _leaves_only(f) for f in p.factors):
+        return p
+    avoid = {e for f in p.factors for e in f.edges} | set(p.edges)
+    factors: list = []
+    for f in p.factors:
+        if isinstance(f, Product) and _leaves_only(f):
+            f = _spliced(f).rename_internal_apart(avoid)
+            avoid |= f.contracted()
+            factors.extend(f.factors)
+        else:
+            factors.append(f)
+    return Product(factors, p.edges)
+
+
 @DERIVATIVE.register(Product)
 def _d_product(p: Product, x, new, memo):
     # Leibniz: one term per factor that depends on x; contracted edges are first
     # renamed away from the new edge names so they cannot collide.
-    p = p.rename_internal_apart(new)
-    terms = []
+    p = _spliced(p).rename_internal_apart(new)
+    ring_of = _rings(p, x)
+    terms, weights, seen = [], [], set()
     for k, factor in enumerate(p.factors):
         if not factor.depends_on(x):
             continue
+        ring = ring_of.get(k)
+        if ring is not None:  # one term for the whole ring, times its length
+            if ring in seen:
+                continue
+            seen.add(ring)
         rest = p.factors[:k] + p.factors[k + 1:]
         terms.append(Product(rest + (_diff(factor, x, new, memo),), p.edges + new))
+        weights.append(len(ring) if ring is not None else 1)
     if not terms:
         return _zero(p, x, new)
-    return terms[0] if len(terms) == 1 else Sum(terms)
+    return terms[0] if weights == [1] else Sum(terms, weights)
+
+
+def _rings(p: Product, x: Variable) -> dict:
+    """Position -> ring (a tuple of positions) for each occurrence of the matrix x in
+    a closed cycle x x … x of one orientation (slot 2 of each joined to slot 1 of
+    the next, through 2-edge copy tensors at most, touching nothing else), like
+    tr(A^p). Rotating such a ring maps its Leibniz terms onto one another (copy
+    tensors on the wires are identities), so they are one term times the length."""
+    if len(x.edges) != 2:
+        return {}
+    xs = [k for k, f in enumerate(p.factors) if isinstance(f, Variable) and f.identity == x.identity]
+    if len(xs) < 2:
+        return {}
+    parent: dict = {}
+
+    def root(e):
+        while parent.get(e, e) != e:
+            e = parent[e]
+        return e
+
+    for f in p.factors:
+        if isinstance(f, Delta) and len(f.edges) == 2:
+            a, b = root(f.edges[0]), root(f.edges[1])
+            if a != b:
+                parent[a] = b
+    touched = {root(e) for e in p.edges}
+    slots: dict = {}
+    for k, f in enumerate(p.factors):
+        if k in xs:
+            for slot, e in enumerate(f.edges):
+                slots.setdefault(root(e), []).append((k, slot))
+        elif not (isinstance(f, Delta) and len(f.edges) == 2):
+            touched.update(root(e) for e in f.edges)
+    nxt = {}
+    for w, ends in slots.items():
+        if w not in touched and len(ends) == 2 and {s for _, s in ends} == {0, 1}:
+            (k0, s0), (k1, _) = ends
+            nxt[k0 if s0 == 1 else k1] = k1 if s0 == 1 else k0
+    out: dict = {}
+    for start in xs:
+        if start in out:
+            continue
+        ring, k = [start], nxt.get(start)
+        while k is not None and k != start and k not in ring:
+            ring.append(k)
+            k = nxt.get(k)
+        if k == start and len(ring) > 1:
+            for j in ring:
+                out[j] = tuple(ring)
+    return out
 
 
 # Rewrites tried on a function node before the chain rule (e.g. the determinant

@@ -544,14 +544,28 @@ def _pool(avoid: set):
                 yield name
 
 
-def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
+def tidy_names(t: Tensor, avoid: frozenset = frozenset(), memo: dict | None = None) -> Tensor:
     """Rename internal edges to short names (a, b, c, ...) in order of appearance,
     avoiding free edges of the node and of every enclosing scope up to the nearest
-    function: a function's argument is named on its own (`_tidy_function`)."""
+    function: a function's argument is named on its own (`_tidy_function`). `memo`
+    (per call) holds the result per (node, names to avoid): a shared sub-network
+    met again in the same scope is named once."""
     if not isinstance(t, (Product, Sum)) and not t.children():
         return t  # a leaf: nothing to name (and no copy of the scope's names)
     if isinstance(t, Function):
         return _tidy_function(t)
+    if memo is None:
+        memo = {}
+    key = (id(t), avoid)
+    hit = memo.get(key)
+    if hit is not None:
+        return hit[1]
+    out = _tidy_scope(t, avoid, memo)
+    memo[key] = (t, out)  # t kept alive so its id stays unique
+    return out
+
+
+def _tidy_scope(t: Tensor, avoid: frozenset, memo: dict) -> Tensor:
     if not avoid.issuperset(t.edges):  # (usually they are: names of the enclosing scope)
         avoid = avoid | set(t.edges)
     # the free names of t are final here (enclosing scopes were renamed first); sort
@@ -566,13 +580,13 @@ def tidy_names(t: Tensor, avoid: frozenset = frozenset()) -> Tensor:
         names = _pool(avoid)
         mapping = {e: next(names) for e in inner}
         scope = avoid | set(mapping.values())
-        factors = [tidy_names(f._rename({e: mapping[e] for e in f.edges if e in mapping}), scope)
+        factors = [tidy_names(f._rename({e: mapping[e] for e in f.edges if e in mapping}), scope, memo)
                    for f in t.factors]
         return Product(factors, t.edges)
     children = t.children()
     if not children:
         return t
-    return t.with_children([tidy_names(c, avoid) for c in children])
+    return t.with_children([tidy_names(c, avoid, memo) for c in children])
 
 
 def _tidy_function(f: Function) -> Function:

@@ -202,3 +202,43 @@ def test_simplified_is_at_least_as_accurate_as_unsimplified_near_cancellation():
         err_raw = rel(tg.evaluate(f, vals), ref)
         err_simplified = rel(tg.evaluate(f.simplify(), vals), ref)
         assert err_simplified <= max(err_raw, 1e-8), (f, err_raw, err_simplified)
+
+
+def _chain(M, p):
+    """M^p as nested products ((M M) M)…, the way a loop builds it."""
+    out = M
+    for _ in range(p - 1):
+        out = out.rename(j="k") @ M.rename(i="k")
+    return out
+
+
+@pytest.mark.parametrize("p", [2, 3, 5, 30])
+def test_trace_power_gradient_is_one_term(p):
+    # d tr(A^p)/dA = p (A^(p-1))ᵀ: the p rotated chains are recognised as one term
+    S = tg.Variable("S", i="n", j="n")
+    g = tg.grad(tg.trace(_chain(S, p)), S).simplify()
+    assert isinstance(g, Sum) and len(g.terms) == 1 and g.weights[0] == p
+    factors = g.terms[0].factors if isinstance(g.terms[0], tg.Product) else (g.terms[0],)
+    assert len(factors) == p - 1 and all(isinstance(f, tg.Variable) for f in factors)
+    Sv = rng.standard_normal((4, 4)) / 2
+    want = p * np.linalg.matrix_power(Sv, p - 1).T
+    assert rel(tg.evaluate(g, {S: Sv}), want) < 1e-12
+    if p <= 5:
+        assert rel(finite_difference(tg.trace(_chain(S, p)), S, {S: Sv}), want) < 1e-6
+
+
+def test_rings_among_other_factors_and_non_rings_by_finite_differences():
+    S = tg.Variable("S", i="n", j="n")
+    B = tg.Variable("B", i="n", j="n")
+    v = tg.Variable("v", i="n")
+    cases = [
+        tg.trace(_chain(S, 3)) * tg.trace(_chain(S, 2)),  # two rings in one product
+        tg.trace(_chain(S, 3)) * (v @ S.rename(j="k") @ v.rename(i="k")),  # a ring and a chain
+        tg.trace(S.rename(j="k") @ B.rename(i="k", j="l") @ S.rename(i="l", j="p") @ B.rename(i="p")),  # S B S B
+        tg.trace(S.rename(j="k") @ S.rename(i="l", j="k") @ S.rename(i="l")),  # S Sᵀ S: mixed orientation
+    ]
+    vals = {S: rng.standard_normal((3, 3)), B: rng.standard_normal((3, 3)), v: rng.standard_normal(3)}
+    for f in cases:
+        g = tg.grad(f, S)
+        assert rel(tg.evaluate(g.simplify(), vals), finite_difference(f, S, vals)) < 1e-6
+        assert rel(tg.evaluate(g, vals), finite_difference(f, S, vals)) < 1e-6
