@@ -124,9 +124,10 @@ def _leaves_only(t: Tensor) -> bool:
 
 
 def _spliced(p: Product) -> Product:
-    """p with nested products of leaves spliced in: A^p built as ((A A) A)… becomes
-    one chain, whose Leibniz sum is p rotated copies of one chain (merged into
-    p·(A^(p−1))ᵀ by simplify) instead of a nested sum of depth p. Products holding
+    """p with nested products of leaves spliced in: tr(A^p) built as tr(((A A) A)…)
+    becomes one ring, whose Leibniz sum is p rotated copies of one chain (see
+    `_rings`) instead of a nested sum of depth p. Used only where that finds a ring:
+    elsewhere the nested Leibniz form is the more factored one. Products holding
     functions stay nested: they are the shared layers of compositions."""
     if not any(isinstance(f, Product) and _leaves_only(f) for f in p.factors):
         return p
@@ -146,8 +147,9 @@ def _spliced(p: Product) -> Product:
 def _d_product(p: Product, x, new, memo):
     # Leibniz: one term per factor that depends on x; contracted edges are first
     # renamed away from the new edge names so they cannot collide.
-    p = _spliced(p).rename_internal_apart(new)
-    ring_of = _rings(p, x)
+    flat = _spliced(p)
+    ring_of = _rings(flat, x)  # (renaming below keeps the positions)
+    p = (flat if ring_of else p).rename_internal_apart(new)
     terms, weights, seen = [], [], set()
     for k, factor in enumerate(p.factors):
         if not factor.depends_on(x):
