@@ -68,7 +68,9 @@ class _Builder:
 
     @GRAPH.register(Variable)
     def _variable(self, t: Variable, scope, wires):
-        self._leaf(t, scope, wires, ("var", t.name, t.original, t.dim_symbols), range(len(t.edges)))
+        # the slots of a symmetry group share one label: S and Sᵀ are one graph
+        self._leaf(t, scope, wires, _variable_label(t), [k if g is None else ("group", g)
+                                                         for k, g in enumerate(t.slot_groups())])
 
     @GRAPH.register(Delta)
     def _delta(self, t: Delta, scope, wires):
@@ -145,10 +147,16 @@ def _leaf_structure(label, roles):
     return _stable_hash(label), roles
 
 
+def _variable_label(t: Variable) -> tuple:
+    label = ("var", t.name, t.original, t.dim_symbols)
+    return label + (t.symmetries,) if t.symmetries else label
+
+
 @STRUCTURE.register(Variable)
 def _s_variable(t: Variable):
-    return _leaf_structure(("var", t.name, t.original, t.dim_symbols),
-                           {e: _stable_hash(("slot", k)) for k, e in enumerate(t.edges)})
+    # the slots of a symmetry group share one role: S and Sᵀ have one structure
+    return _leaf_structure(_variable_label(t), {e: _stable_hash(("slot", k) if g is None else ("group", g))
+                                                for k, (e, g) in enumerate(zip(t.edges, t.slot_groups()))})
 
 
 @STRUCTURE.register(Delta)

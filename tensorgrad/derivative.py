@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, fresh_name
 from .kinds import KindTable
+from .symmetric import check_convention, cookbook, groups_of, symmetrize
 
 #: d t / d x for each node kind: entry(t, x, new edge names, memo)
 DERIVATIVE = KindTable("derivative")
@@ -58,21 +59,36 @@ def derivative(f: Tensor, x: Variable, new_edges: dict | None = None) -> Tensor:
     return differentiate(f, x, _new_edge_names(f, x, new_edges))
 
 
-def grad(f: Tensor, x: Variable) -> Tensor:
-    """Gradient of a scalar f: same edges as x."""
+def grad(f: Tensor, x: Variable, convention: str = "symmetric") -> Tensor:
+    """Gradient of a scalar f: same edges as x.
+
+    For a symmetric x it is the symmetric G with ⟨G, dS⟩ = df for every symmetric
+    dS, (G₀ + G₀ᵀ)/2 of the unconstrained gradient G₀; `convention="cookbook"` gives
+    the Matrix Cookbook's G₀ + G₀ᵀ − G₀∘I instead (see tensorgrad.symmetric)."""
     _check_args(f, x)
+    check_convention(convention, x, "grad")
     if f.edges:
         raise ValueError(f"grad needs a scalar function, but it has free edges {f.edges}; use derivative() for a Jacobian")
-    return derivative(f, x)
+    g = derivative(f, x)
+    return cookbook(g, groups_of(x)) if convention == "cookbook" else g
 
 
-def hessian(f: Tensor, x: Variable) -> Tensor:
-    """derivative(grad(f, x), x): edges of x, then the same names primed."""
+def hessian(f: Tensor, x: Variable, convention: str = "symmetric") -> Tensor:
+    """derivative(grad(f, x), x): edges of x, then the same names primed.
+
+    For a symmetric x: P H₀ P, the bilinear form d²f[dS, dS'] on symmetric
+    perturbations; `convention="cookbook"` differentiates by the independent entries
+    (each off-diagonal pair of each side counted twice)."""
     _check_args(f, x)
+    check_convention(convention, x, "hessian")
     if f.edges:
         raise ValueError(f"hessian needs a scalar function, but it has free edges {f.edges}; "
                          f"use derivative(derivative(f, x), x) for second derivatives of a tensor")
-    return derivative(grad(f, x), x)
+    h = derivative(grad(f, x), x)
+    if convention == "cookbook":
+        primed = dict(zip(x.edges, h.edges[len(x.edges):]))
+        h = cookbook(h, groups_of(x) + [tuple(primed[e] for e in g) for g in groups_of(x)])
+    return h
 
 
 def unevaluated(f: Tensor, x: Variable, new_edges: dict | None = None) -> Derivative:
@@ -104,9 +120,12 @@ def _diff(f: Tensor, x: Variable, new: tuple, memo: dict) -> Tensor:
 
 @DERIVATIVE.register(Variable)
 def _d_variable(v: Variable, x: Variable, new, memo):
-    # d v_{e..} / d x_{n..} = prod_k delta(e_k, n_k): one identity wire per slot
+    # d v_{e..} / d x_{n..} = prod_k delta(e_k, n_k): one identity wire per slot;
+    # for a symmetric variable averaged over the permutations of each group (the
+    # projector onto symmetric perturbations; see tensorgrad.symmetric)
     wires = [Delta(d, e, n) for e, d, n in zip(v.edges, v.dim_symbols, new)]
-    return Product(wires, v.edges + new)
+    slot = dict(zip(x.original, new))
+    return symmetrize(Product(wires, v.edges + new), [tuple(slot[e] for e in g) for g in x.symmetries])
 
 
 @DERIVATIVE.register(Sum)

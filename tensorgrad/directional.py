@@ -26,6 +26,7 @@ from .expr import ONE, Delta, Derivative, Function, Product, Sum, Tensor, Variab
 from .kinds import KindTable
 from .rewrite import with_edge_order
 from .simplify import simplify
+from .symmetric import groups_of, symmetrize
 
 __all__ = ["jvp", "vjp", "hvp"]
 
@@ -118,7 +119,8 @@ def _forward(t: Tensor, x: Variable, v: Tensor, memo: dict):
 
 @TANGENT.register(Variable)
 def _tangent_variable(t: Variable, x, v, memo):
-    return v.rename(_slots(t, x))
+    # a symmetric x moves along the symmetric part of v (see tensorgrad.symmetric)
+    return symmetrize(v, groups_of(x)).rename(_slots(t, x))
 
 
 @TANGENT.register(Delta, Zero)
@@ -205,7 +207,8 @@ def _backward(root: Tensor, x: Variable, u: Tensor) -> Tensor | None:
             found.append(bar.rename({o: e for e, o in _slots(t, x).items()}))
         else:
             COTANGENT(t, bar, x, push)
-    return _sum(found, x.edges)
+    total = _sum(found, x.edges)
+    return None if total is None else symmetrize(total, groups_of(x))
 
 
 @COTANGENT.register(Variable, Delta, Zero)

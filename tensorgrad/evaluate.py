@@ -27,6 +27,7 @@ import numpy as np
 from .arrays import library_of
 from .expr import Tensor, Variable
 from .plan import build, dims_of, function_source, variables_of
+from .symmetric import check_value
 
 __all__ = ["evaluate", "plan_report", "bind_dims", "variables_of", "dims_of"]
 
@@ -77,6 +78,7 @@ def bind_dims(t: Tensor, values: Mapping, dims: Mapping | None = None) -> tuple[
                 raise ValueError(f"dimension {sym!r} bound to two sizes: {sizes[sym]} ({origin[sym]}) and {n} "
                                  f"(edge {edge!r} of variable {var.name!r})")
             sizes[sym], origin[sym] = n, f"edge {edge!r} of variable {var.name!r}"
+        check_value(var, arr)
         arrays[var.name] = arr
     return arrays, sizes
 

@@ -339,8 +339,58 @@ def _as_tensor(x, partner, op) -> Tensor:
 # Leaves
 # ---------------------------------------------------------------------------
 
-def _variable_args(name, edges, dim_symbols, original) -> tuple:
-    return (name,) + tuple((e, d) if e == o else (e, d, o) for e, d, o in zip(edges, dim_symbols, original))
+def _variable_args(name, edges, dim_symbols, original, symmetries=()) -> tuple:
+    args = (name,) + tuple((e, d) if e == o else (e, d, o) for e, d, o in zip(edges, dim_symbols, original))
+    return args + (Symmetries(symmetries),) if symmetries else args
+
+
+class Symmetries(tuple):
+    """Groups of interchangeable declared edges of a variable, e.g. `(("i", "j"),)` for
+    a symmetric matrix: the last of a Variable's `args` when it has any."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"tg.Symmetries({tuple(self)!r})"
+
+
+def _symmetry_groups(name: str, original: tuple, dims: tuple, symmetric: bool, symmetries) -> tuple:
+    """The checked, normalised groups (declared edge names, in declaration order)."""
+    if not isinstance(symmetric, bool):
+        raise TypeError(f"variable {name!r}: symmetric must be True or False, got {symmetric!r}")
+    groups = []
+    if symmetric:
+        if len(original) != 2 or dims[0] != dims[1]:
+            detail = f"edges {original}" if len(original) != 2 else \
+                f"edge {original[0]!r} has dimension {dims[0]!r}, edge {original[1]!r} has {dims[1]!r}"
+            raise ValueError(f"variable {name!r}: symmetric=True needs a square matrix, two edges of one dimension "
+                             f"({detail}); declare it as Variable({name!r}, i=\"n\", j=\"n\", symmetric=True)")
+        groups.append(tuple(original))
+    if symmetries is not None:
+        if isinstance(symmetries, (str, bytes)) or not hasattr(symmetries, "__iter__"):
+            raise TypeError(f"variable {name!r}: symmetries must be a list of tuples of edge names, got {symmetries!r}")
+        for g in symmetries:
+            if isinstance(g, str) or not hasattr(g, "__iter__"):
+                raise TypeError(f"variable {name!r}: each symmetry is a tuple of edge names, got {g!r}")
+            g = tuple(g)
+            for e in g:
+                if e not in original:
+                    raise ValueError(f"variable {name!r}: symmetry {g} names {e!r}, which is not one of its edges {original}")
+            if len(set(g)) != len(g) or len(g) < 2:
+                raise ValueError(f"variable {name!r}: a symmetry needs two or more distinct edges, got {g}")
+            gdims = {dims[original.index(e)] for e in g}
+            if len(gdims) != 1:
+                raise ValueError(f"variable {name!r}: interchangeable edges {g} need one dimension, got {sorted(gdims)}")
+            groups.append(tuple(sorted(g, key=original.index)))
+    # overlapping groups generate one larger group
+    merged: list = []
+    for g in groups:
+        g = set(g)
+        for h in [h for h in merged if h & g]:
+            merged.remove(h)
+            g |= h
+        merged.append(g)
+    return tuple(sorted((tuple(sorted(g, key=original.index)) for g in merged), key=lambda g: original.index(g[0])))
 
 
 class Variable(Tensor):
@@ -358,11 +408,14 @@ class Variable(Tensor):
     True
     """
 
-    __slots__ = ("name", "original")
+    __slots__ = ("name", "original", "symmetries")
 
-    def __init__(self, name: str, *edges: str, **edge_dims: str):
+    def __init__(self, name: str, *edges: str, symmetric: bool = False, symmetries=None, **edge_dims: str):
         if not isinstance(name, str) or not name:
             raise TypeError(f"a Variable's name must be a non-empty string, got {name!r}")
+        if edges and isinstance(edges[-1], Symmetries):  # the form `args` uses
+            symmetries = tuple(edges[-1]) + tuple(symmetries or ())
+            edges = edges[:-1]
         triples = [(e + (e[0],) if len(e) == 2 else e) if isinstance(e, tuple) and len(e) in (2, 3) else (e, e, e)
                    for e in edges] + [(e, d, e) for e, d in edge_dims.items()]
         for e, d, o in triples:
@@ -374,23 +427,43 @@ class Variable(Tensor):
                 dup = next(e for e in names if names.count(e) > 1)
                 raise ValueError(f"variable {name!r} declares the edge {dup!r} twice")
         edges, dims, original = (tuple(t[k] for t in triples) for k in range(3))
-        self._init(edges, dims, _variable_args(name, edges, dims, original))
+        groups = _symmetry_groups(name, original, dims, symmetric, symmetries)
+        self._init(edges, dims, _variable_args(name, edges, dims, original, groups))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "original", original)
+        object.__setattr__(self, "symmetries", groups)
 
     @classmethod
     def _renamed(cls, base: "Variable", edges: tuple) -> "Variable":
         # a renamed occurrence without re-validating (the names are checked by rename)
         v = cls.__new__(cls)
-        v._init(edges, base.dim_symbols, _variable_args(base.name, edges, base.dim_symbols, base.original))
+        v._init(edges, base.dim_symbols, _variable_args(base.name, edges, base.dim_symbols, base.original,
+                                                        base.symmetries))
         object.__setattr__(v, "name", base.name)
         object.__setattr__(v, "original", base.original)
+        object.__setattr__(v, "symmetries", base.symmetries)
         return v
 
     @property
     def identity(self) -> tuple:
-        """What makes two occurrences the same variable: name, declared edges and dims."""
-        return (self.name, self.original, self.dim_symbols)
+        """What makes two occurrences the same variable: name, declared edges, dims and
+        symmetries."""
+        return (self.name, self.original, self.dim_symbols, self.symmetries)
+
+    @property
+    def symmetric(self) -> bool:
+        """A matrix equal to its transpose (its two edges interchangeable)."""
+        return len(self.original) == 2 and self.symmetries == (self.original,)
+
+    def slot_groups(self) -> tuple:
+        """For each slot (edge position): the index of its symmetry group, or None.
+        Slots of one group are interchangeable: the tensor is unchanged when the
+        names of its edges in a group are permuted."""
+        out = [None] * len(self.original)
+        for k, g in enumerate(self.symmetries):
+            for e in g:
+                out[self.original.index(e)] = k
+        return tuple(out)
 
     def variable_ids(self):
         return frozenset([self.identity])

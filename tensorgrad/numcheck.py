@@ -9,6 +9,8 @@ True
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .derivative import derivative
@@ -16,8 +18,28 @@ from .evaluate import evaluate
 from .expr import Tensor, Variable
 
 
+def unit_direction(x: Variable, shape: tuple, idx: tuple) -> np.ndarray:
+    """The unit tensor at `idx`; for a symmetric x its symmetric part (the average
+    over permutations of idx within each group), so that x + h·direction stays
+    symmetric and the difference quotient is derivative(f, x) at idx."""
+    out = np.zeros(shape)
+    out[idx] = 1.0
+    for g in x.symmetries:
+        slots = [x.original.index(e) for e in g]
+        perms = list(itertools.permutations(slots))
+        acc = np.zeros(shape)
+        for p in perms:
+            axes = list(range(len(shape)))
+            for a, b in zip(slots, p):
+                axes[a] = b
+            acc += out.transpose(axes)
+        out = acc / len(perms)
+    return out
+
+
 def finite_difference(f: Tensor, x: Variable, values: dict, h: float = 1e-6, dims=None) -> np.ndarray:
-    """df/dx by central differences; axes: f.edges then x's edges (like `derivative`)."""
+    """df/dx by central differences; axes: f.edges then x's edges (like `derivative`).
+    A symmetric x moves along symmetric directions only (see `unit_direction`)."""
     key = next((k for k in values if k == x.name or (isinstance(k, Variable) and k.name == x.name)), None)
     if key is None:
         raise ValueError(f"no value given for variable {x.name!r}")
@@ -25,8 +47,7 @@ def finite_difference(f: Tensor, x: Variable, values: dict, h: float = 1e-6, dim
     base = evaluate(f, values, dims=dims)
     out = np.zeros(base.shape + x0.shape)
     for idx in np.ndindex(*x0.shape):
-        step = np.zeros_like(x0)
-        step[idx] = h
+        step = h * unit_direction(x, x0.shape, idx)
         plus = evaluate(f, {**values, key: x0 + step}, dims=dims)
         minus = evaluate(f, {**values, key: x0 - step}, dims=dims)
         out[(Ellipsis,) + idx] = (plus - minus) / (2 * h)
@@ -49,13 +70,14 @@ def derivative_error(f: Tensor, x: Variable, values: dict, h: float = 1e-6, dims
 
 def second_difference(f: Tensor, x: Variable, values: dict, h: float = 1e-4, dims=None) -> np.ndarray:
     """Hessian of a scalar f by second-order central differences of `evaluate` alone
-    (no symbolic derivative involved); axes: x's edges twice."""
+    (no symbolic derivative involved); axes: x's edges twice. A symmetric x moves
+    along symmetric directions only."""
     key = next((k for k in values if k == x.name or (isinstance(k, Variable) and k.name == x.name)), None)
     if key is None:
         raise ValueError(f"no value given for variable {x.name!r}")
     x0 = np.asarray(values[key], dtype=float)
     k = x0.size
-    E = np.eye(k).reshape((k,) + x0.shape)
+    E = np.stack([unit_direction(x, x0.shape, idx) for idx in np.ndindex(*x0.shape)]) if x0.shape else np.ones((1,))
     H = np.zeros((k, k))
 
     def at(d):

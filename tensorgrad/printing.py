@@ -183,9 +183,14 @@ def _wrap(t: Tensor) -> str:
 
 def python_repr(t: Tensor) -> str:
     """`tg.Kind(*args)`; a variable in its declared keyword form where it can be."""
-    if isinstance(t, Variable) and all(e.isidentifier() for e in t.original):
+    if isinstance(t, Variable):
+        sym = "" if not t.symmetries else (
+            ", symmetric=True" if t.symmetric else f", symmetries={list(t.symmetries)!r}")
+        if not all(e.isidentifier() and e not in ("symmetric", "symmetries") for e in t.original):
+            edges = t.args[1:1 + len(t.edges)]
+            return f"tg.Variable({', '.join(map(_arg_repr, (t.name,) + edges))}{sym})"
         dims = "".join(f", {e}={d!r}" for e, d in zip(t.original, t.dim_symbols))
-        base = f"tg.Variable({t.name!r}{dims})"
+        base = f"tg.Variable({t.name!r}{dims}{sym})"
         if t.edges != t.original:
             base += f".rename({dict((o, e) for o, e in zip(t.original, t.edges) if o != e)!r})"
         return base

@@ -88,8 +88,9 @@ def pull_common_weight(p: Product):
         if isinstance(f, Sum) and len(f.terms) > 1:
             c = _common_weight(f.weights)
             if c not in (0, 1):
-                inner = Sum(f.terms, [normal_number(w / c) if not isinstance(c, int) else w // c for w in f.weights],
-                            f.edges)
+                # exact division of integers; w // c on a float weight would floor it (-0.5 // -1 == 0)
+                inner = Sum(f.terms, [w // c if isinstance(w, int) and isinstance(c, int) else normal_number(w / c)
+                                      for w in f.weights], f.edges)
                 return scale(Product(p.factors[:k] + (inner,) + p.factors[k + 1:], p.edges), c)
     return None
 

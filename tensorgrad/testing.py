@@ -36,6 +36,7 @@ import tensorgrad as tg
 from . import functions as F
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, number
 from .kinds import KindTable
+from .numcheck import unit_direction
 
 #: Dimension symbols and the sizes they are evaluated at (distinct sizes catch transposes).
 DIMS = {"n": 3, "m": 2}
@@ -61,9 +62,15 @@ class Case:
 
 
 def random_values(variables, seed: int) -> dict:
-    """Seeded arrays in [-1, 1] for each variable (axes in declared edge order)."""
+    """Seeded arrays in [-1, 1] for each variable (axes in declared edge order),
+    symmetric where the variable is."""
     rng = np.random.default_rng(seed)
-    return {v.name: rng.uniform(-1.0, 1.0, size=tuple(DIMS[d] for d in v.dim_symbols)) for v in variables}
+    out = {}
+    for v in variables:
+        arr = rng.uniform(-1.0, 1.0, size=tuple(DIMS[d] for d in v.dim_symbols))
+        out[v.name] = sum(arr[idx] * unit_direction(v, arr.shape, idx) for idx in np.ndindex(arr.shape)) \
+            if v.symmetries else arr
+    return out
 
 
 def evaluate(t: Tensor, values: dict, edges=None) -> np.ndarray:
@@ -77,14 +84,16 @@ def evaluate(t: Tensor, values: dict, edges=None) -> np.ndarray:
 
 @st.composite
 def variable_sets(draw, min_size: int = 1, max_size: int = 3) -> tuple:
-    """1-3 distinct variables with 0-2 edges each (at least one with edges)."""
+    """1-3 distinct variables with 0-2 edges each (at least one with edges); a
+    square one is symmetric half the time."""
     names = draw(st.lists(st.sampled_from(VAR_NAMES), min_size=min_size, max_size=max_size, unique=True))
     out = []
     for k, name in enumerate(names):
         n_edges = draw(st.integers(1 if k == 0 else 0, 2))
         edges = draw(st.lists(st.sampled_from(EDGE_NAMES), min_size=n_edges, max_size=n_edges, unique=True))
         dims = [draw(st.sampled_from(sorted(DIMS))) for _ in edges]
-        out.append(Variable(name, **dict(zip(edges, dims))))
+        symmetric = len(edges) == 2 and dims[0] == dims[1] and draw(st.booleans())
+        out.append(Variable(name, **dict(zip(edges, dims)), symmetric=symmetric))
     return tuple(out)
 
 
@@ -364,7 +373,7 @@ def _rebuilt_arg(a):
     if isinstance(a, Tensor):
         return rebuild(a)
     if isinstance(a, tuple):
-        return tuple(map(_rebuilt_arg, a))
+        return type(a)(map(_rebuilt_arg, a))  # keeps tuple subclasses (a Variable's Symmetries)
     return a
 
 
@@ -441,14 +450,14 @@ def check_all(t: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------
 
 def central_jacobian(f: Tensor, values: dict, x: Variable, h: float = 1e-6) -> np.ndarray:
-    """d evaluate(f) / d x by central differences: axes f.edges then x's declared edges."""
+    """d evaluate(f) / d x by central differences: axes f.edges then x's declared edges
+    (a symmetric x moves along symmetric directions: see numcheck.unit_direction)."""
     base = np.array(values[x.name], dtype=float)
     out = np.zeros(evaluate(f, values).shape + base.shape)
     for idx in np.ndindex(base.shape):
         vals = []
         for s in (1, -1):
-            arr = base.copy()
-            arr[idx] += s * h
+            arr = base + s * h * unit_direction(x, base.shape, idx)
             vals.append(evaluate(f, {**values, x.name: arr}))
         out[(Ellipsis,) + idx] = (vals[0] - vals[1]) / (2 * h)
     return out
@@ -464,16 +473,11 @@ def central_hessian(f: Tensor, values: dict, x: Variable, y: Variable, h: float 
             acc = 0
             for sx, sy in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
                 vals = dict(values)
+                dx, dy = sx * h * unit_direction(x, bx.shape, ix), sy * h * unit_direction(y, by.shape, iy)
                 if x.name == y.name:
-                    arr = bx.copy()
-                    arr[ix] += sx * h
-                    arr[iy] += sy * h
-                    vals[x.name] = arr
+                    vals[x.name] = bx + dx + dy
                 else:
-                    ax, ay = bx.copy(), by.copy()
-                    ax[ix] += sx * h
-                    ay[iy] += sy * h
-                    vals[x.name], vals[y.name] = ax, ay
+                    vals[x.name], vals[y.name] = bx + dx, by + dy
                 acc = acc + sx * sy * evaluate(f, vals)
             out[(Ellipsis,) + ix + iy] = acc / (4 * h * h)
     return out

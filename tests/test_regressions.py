@@ -151,3 +151,15 @@ def test_isomorphic_tells_apart_networks_that_colour_refinement_cannot():
     rng = np.random.default_rng(1)
     a = rng.normal(size=(3, 3))
     assert np.isclose(tg.evaluate(six, {A: a}, dims={"n": 3}), np.trace(np.linalg.matrix_power(a, 6)))
+
+
+def test_common_negative_weight_of_float_weights_is_not_floored():
+    # pull_common_weight took -1 out of (-0.5 - 0.25 xᵀx) with floor division: -0.5 // -1 == 0,
+    # so (-0.5 - 0.25 xᵀx) 𝟏 simplified to 0 (found by the property tests)
+    x = tg.Variable("x", i="m")
+    e = tg.Product([tg.Sum([tg.expr.ONE, tg.sum(x * x)], [-0.5, -0.25]), tg.Delta("n", "i")], ["i"])
+    assert not tg.equivalent(e, 0)
+    xv = np.array([0.3, -0.4])
+    want = (-0.5 - 0.25 * xv @ xv) * np.ones(3)
+    for t in (e, e.simplify(), tg.simplify(e, expand=True)):
+        assert np.allclose(tg.evaluate(t, {x: xv}, dims={"n": 3}), want)

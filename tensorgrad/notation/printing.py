@@ -63,12 +63,14 @@ and the variables follow the naming convention of the parser.
 
 from __future__ import annotations
 
+import dataclasses
+
 from .index import to_index
 from .matrix_ast import NotMatrix
 from .naming import name_intermediates
 from .reader import _check_roles, _Reader, default_roles
 from .render import _Latex, _Unicode
-from .syntax import Node
+from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose, _children
 
 __all__ = ["to_matrix", "to_latex", "to_index", "to_notation_ast", "default_roles", "KRON_CONVENTION", "kron_convention", "kron_edges"]
 
@@ -114,11 +116,55 @@ def _read(t, rows, cols) -> Node:
     as a Kronecker product."""
     if rows is None and cols is None:
         if len(t.edges) == 4:
-            return _Reader().kron(t, *kron_edges(t))
+            node = _Reader().kron(t, *kron_edges(t))
+            return _untranspose_symmetric(node, _symmetric_names(t))
         rows, cols = default_roles(t)
     else:
         _check_roles(t, rows, cols)
-    return _Reader().read(t, rows, cols)
+    return _untranspose_symmetric(_Reader().read(t, rows, cols), _symmetric_names(t))
+
+
+def _symmetric_names(t) -> frozenset:
+    return frozenset(v.name for v in t.variables if v.symmetric)
+
+
+def _is_symmetric(node: Node, names: frozenset) -> bool:
+    """A matrix AST known to equal its transpose: a symmetric variable, I, and their
+    inverses, integer powers, negations, transposes, sums and scalings."""
+    if isinstance(node, Name):
+        return node.id in names
+    if isinstance(node, Call):
+        return node.func == "eye" or (node.func == "inv" and _is_symmetric(node.args[0], names))
+    if isinstance(node, (Neg, Transpose)):
+        return _is_symmetric(node.operand, names)
+    if isinstance(node, BinOp):
+        if node.op == "^":
+            return _is_symmetric(node.left, names)
+        if node.op in ("+", "-"):
+            return _is_symmetric(node.left, names) and _is_symmetric(node.right, names)
+        if node.op in ("*", "/"):
+            scalar = (isinstance(node.right, Number), isinstance(node.left, Number))
+            return (scalar[0] and _is_symmetric(node.left, names)) or (scalar[1] and _is_symmetric(node.right, names))
+    return False
+
+
+def _untranspose_symmetric(node: Node, names: frozenset) -> Node:
+    """Sᵀ -> S, (S⁻¹)ᵀ -> S⁻¹, … for symmetric variables S (printing only)."""
+    if not names:
+        return node
+    if isinstance(node, Transpose) and _is_symmetric(node.operand, names):
+        return _untranspose_symmetric(node.operand, names)
+    kids = _children(node)
+    if not kids:
+        return node
+    new = tuple(_untranspose_symmetric(k, names) for k in kids)
+    if new == kids:
+        return node
+    if isinstance(node, (Neg, Transpose)):
+        return dataclasses.replace(node, operand=new[0])
+    if isinstance(node, BinOp):
+        return dataclasses.replace(node, left=new[0], right=new[1])
+    return dataclasses.replace(node, args=new)
 
 
 def to_notation_ast(t, rows=None, cols=None) -> Node:

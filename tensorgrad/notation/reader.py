@@ -107,7 +107,7 @@ class _Reader(_ChainReader):
         if len(t.edges) == 1:
             return name if rows == t.edges[0] else Transpose(name)
         if len(t.edges) == 2:
-            return name if (rows, cols) == tuple(t.edges) else Transpose(name)
+            return name if (rows, cols) == tuple(t.edges) or t.symmetric else Transpose(name)
         raise NotMatrix(f"variable {t.name!r} has {len(t.edges)} edges")
 
     # -- sums (with common factors pulled out)
