@@ -130,6 +130,8 @@ def near_cancellation(case, scale: float, seed: int) -> dict:
         if shape not in base:
             base[shape] = scale * rng.uniform(0.5, 1.0, size=shape) * rng.choice([-1, 1], size=shape)
         out[v.name] = base[shape] * (1 + 1e-8 * rng.uniform(-1, 1, size=shape))
+        if v.symmetric:  # the generator's symmetric variables are matrices
+            out[v.name] = (out[v.name] + out[v.name].T) / 2
     return out
 
 
