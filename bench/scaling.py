@@ -12,7 +12,8 @@
   for p up to 100, the layer-norm Hessian; nodes counted as a tree and distinct.
 
 Every point is build + derive + simplify from fresh Variables (cold), median of a few
-runs. A series stops after the first level that takes longer than --limit seconds.
+runs, in CPU seconds of this process (`time.process_time`: the shared machine's load
+from other processes does not count). A series stops after the first level that takes longer than --limit seconds.
 The growth exponent is the least-squares slope of log time against log L (over
 L ≥ 2, where fixed overhead no longer dominates) and, for the order series, the
 ratio of successive times. Results also go to bench/scaling.json.
@@ -115,12 +116,12 @@ def terms(t) -> int:
 
 
 def measure(fn, arg, limit: float):
-    """(median seconds, result); one run only when the first already takes > limit/10."""
+    """(median CPU seconds, result); one run only when the first already takes > limit/10."""
     times, out = [], None
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         out = fn(arg)
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
         if times[0] > limit / 10:
             break
     return statistics.median(times), out
@@ -189,19 +190,19 @@ def main(argv=None):
 
     levels = [L for L in (1, 2, 4, 8, 16, 32, 64) if L <= a.max_depth]
     print("## Growth with depth (depth-L tanh network, build + derive + simplify)\n")
-    print("| series | L | median ms | terms | nodes (tree) | distinct nodes |")
+    print("| series | L | median CPU ms | terms | nodes (tree) | distinct nodes |")
     print("|---|---:|---:|---:|---:|---:|")
     depth = {"gradient wrt W1": series(net_grad, levels, a.limit, "gradient wrt W1"),
              "Hessian wrt x": series(net_hessian, levels, a.limit, "Hessian wrt x")}
     print("\n## Growth with derivative order\n")
-    print("| expression | k | median ms | terms | nodes (tree) | distinct nodes |")
+    print("| expression | k | median CPU ms | terms | nodes (tree) | distinct nodes |")
     print("|---|---:|---:|---:|---:|---:|")
     orders = list(range(1, a.max_order + 1))
     order = {"exp(-xᵀx)": series(gauss, orders, a.limit, "exp(-xᵀx)"),
              "Σ tanh(A x)": series(tanh_layer, orders, a.limit, "Σ tanh(A x)")}
 
     print("\n## Compositions (issue 11 targets)\n")
-    print("| case | level | median ms | terms | nodes (tree) | distinct nodes |")
+    print("| case | level | median CPU ms | terms | nodes (tree) | distinct nodes |")
     print("|---|---:|---:|---:|---:|---:|")
     comp = {"stacked softmax Hessian": series(softmax_stack, [2, 3, 4, 5], a.limit, "stacked softmax Hessian"),
             "grad tr(A^p)": series(trace_power, [10, 20, 50, 100], a.limit, "grad tr(A^p)"),
