@@ -11,6 +11,7 @@ from .derivative import derivative, grad, hessian, unevaluated
 from .directional import hvp, jvp, vjp
 from .draw import draw, draw_steps
 from .evaluate import evaluate
+from .expectation import expectation
 from .export import compile, to_code  # noqa: A004 - tg.compile is the public name
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
 from .closed_forms import assume_positive, assume_sums_to_one, forget_assumptions
@@ -30,7 +31,7 @@ __all__ = [
     "exp", "log", "sqrt", "pow", "tanh", "sigmoid", "softplus", "relu", "abs", "sign", "sin", "cos",
     "cosh", "sinh", "step", "forget_assumptions",
     "softmax", "logsumexp", "det", "logdet", "inverse", "assume_positive", "assume_sums_to_one",
-    "derivative", "grad", "hessian", "unevaluated", "jvp", "vjp", "hvp",
+    "derivative", "grad", "hessian", "unevaluated", "jvp", "vjp", "hvp", "expectation",
     "simplify", "equivalent", "canonical_key", "evaluate",
     "to_code", "compile",
     "draw", "draw_steps",
