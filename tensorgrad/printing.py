@@ -10,7 +10,9 @@ A[i,j] x[j]
 
 from __future__ import annotations
 
+import math
 from contextvars import ContextVar
+from fractions import Fraction
 
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
 from .functions import FunctionSpec
@@ -18,10 +20,43 @@ from .kinds import KindTable
 from .naming import LETTERS, PRE_ACTIVATION, Scheme
 
 
+def exact_form(c) -> tuple:
+    """``(p, r, q)`` with ``c = p·√r/q`` for integers ``p``, ``r`` (square-free), ``q``, when
+    ``c`` is such a number up to float rounding (``1.0000000000000002`` → 1,
+    ``0.7071067811865476`` → √2/2, ``0.3333333333333333`` → 1/3); otherwise ``(c, 1, 1)``.
+
+    >>> exact_form(2 ** -0.5), exact_form(0.1 * 3), exact_form(1.0000000000000002), exact_form(0.123456789)
+    ((1, 2, 2), (3, 1, 10), (1, 1, 1), (0.123456789, 1, 1))
+    """
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or isinstance(c, int) or not math.isfinite(c) or c == 0:
+        return c, 1, 1
+    sign, mag = (-1 if c < 0 else 1), abs(c)
+
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) <= 1e-12 * b
+
+    frac = Fraction(mag).limit_denominator(1000)
+    if frac and close(float(frac), mag):
+        return sign * frac.numerator, 1, frac.denominator
+    square = Fraction(mag * mag).limit_denominator(1000)
+    if square and square.numerator <= 10_000 and close(float(square), mag * mag):
+        n, q = square.numerator * square.denominator, square.denominator  # √(a/b) = √(ab)/b
+        k = max(d for d in range(1, math.isqrt(n) + 1) if n % (d * d) == 0)
+        g = math.gcd(k, q)
+        return sign * (k // g), n // (k * k), q // g
+    return c, 1, 1
+
+
 def _num(w) -> str:
-    if isinstance(w, float) and w.is_integer():
-        w = int(w)
-    return repr(w) if not isinstance(w, float) else f"{w:.6g}"
+    p, r, q = exact_form(w)
+    if isinstance(p, float):
+        return f"{p:.6g}"
+    text = str(p) if r == 1 else ("-" if p < 0 else "") + (f"{abs(p)}√{r}" if abs(p) != 1 else f"√{r}")
+    return text if q == 1 else f"{text}/{q}"
+
+
+def _exponent(p) -> str:
+    return str(int(p)) if float(p).is_integer() else f"{p:.6g}"
 
 
 def _idx(edges) -> str:
@@ -143,7 +178,42 @@ def _zero(t: Zero) -> str:
 
 @INDEX_NOTATION.register(Product)
 def _product(t: Product) -> str:
-    return " ".join(_wrap(f) for f in t.factors) if t.factors else "1"
+    if not t.factors:
+        return "1"
+    factors, summed = _merge_copies(t)
+    body = " ".join(_wrap(f) for f in factors)
+    return f"Σ_{','.join(summed)} {body}" if summed else body
+
+
+def _merge_copies(t: Product) -> tuple[list, list]:
+    """The factors with each copy tensor (δ with 3+ edges) read as what it does: its
+    edges become one index, so ``δ[a,b,c] u[b] v[c] A[a,j]`` prints as the Hadamard
+    product ``Σ_a u[a] v[a] A[a,j]`` (an index on three factors is summed once, hence the
+    explicit Σ) and ``δ[i,a,b] x[a] y[b]`` as ``x[i] y[i]``. A δ that joins two free
+    edges (a diag) or two edges of one factor (its diagonal) stays."""
+    factors, summed, kept = list(t.factors), [], set()
+    while True:
+        delta = next((f for f in factors if isinstance(f, Delta) and len(f.edges) >= 3 and f not in kept), None)
+        if delta is None:
+            return factors, summed
+        kept.add(delta)
+        free = [e for e in delta.edges if e in t.edges]
+        if len(free) > 1:
+            continue
+        rep = free[0] if free else delta.edges[0]
+        merged = []
+        for f in factors:
+            if f is delta:
+                continue
+            mapping = {e: rep for e in f.edges if e in delta.edges and e != rep}
+            new_edges = [mapping.get(e, e) for e in f.edges]
+            if len(set(new_edges)) != len(new_edges):
+                break
+            merged.append(f._rename(mapping) if mapping else f)
+        else:
+            factors = merged
+            if not free:
+                summed.append(rep)
 
 
 @INDEX_NOTATION.register(Sum)
@@ -153,7 +223,8 @@ def _sum(t: Sum) -> str:
         body = "" if term == Product(()) else _wrap(term)
         neg = not isinstance(w, complex) and w < 0
         mag = -w if neg else w
-        coef = _num(mag) if (mag != 1 or not body) else ""
+        coef = _num(mag)
+        coef = "" if coef == "1" and body else coef
         piece = (coef + " " + body).strip() if coef and body else (coef or body)
         sign = ("- " if neg else "+ ") if k else ("-" if neg else "")
         out += (" " if k else "") + sign + piece
@@ -163,7 +234,15 @@ def _sum(t: Sum) -> str:
 @INDEX_NOTATION.register(Function)
 def _function(t: Function) -> str:
     if t.spec.name == "pow":
-        return f"({index_notation(t.arg)})^{_num(t.params[0])}"
+        (p,) = t.params
+        arg = t.arg
+        if isinstance(arg, Function) and arg.spec.name == "cosh" and p < 0 and float(p).is_integer():
+            return f"sech({index_notation(arg.arg)})^{_exponent(-p)}"  # tanh′ = sech², not cosh^-2
+        return f"({index_notation(t.arg)})^{_exponent(t.params[0])}"
+    if t.spec.name == "inverse" and set(t.core) == set(t.edges) == set(t.arg.edges):
+        # tg.inverse(X) is X⁻ᵀ on X's own edge names (whatever their order)
+        arg = t.arg
+        return f"{arg.name}⁻ᵀ{_idx(arg.edges)}" if isinstance(arg, Variable) else f"({index_notation(arg)})⁻ᵀ"
     core = "_{" + ",".join(t.core) + "}" if t.core else ""
     return f"{t.spec.name}{core}({index_notation(t.arg)})"
 

@@ -76,6 +76,7 @@ _MATH = {
     "tanh": math.tanh,
     "cosh": math.cosh,
     "sinh": math.sinh,
+    "sech": lambda v: 1.0 / math.cosh(v),
     "sqrt": math.sqrt,
     "abs": abs,
     "sign": lambda v: float((v > 0) - (v < 0)),
@@ -207,6 +208,8 @@ class _Builder:
         if f in ELEMENTWISE:
             if v.const:
                 return _Val(float(_MATH[f](v.t)), None, None)
+            if f == "sech":  # printed for tanh′ = cosh(u)^(−2); there is no tg.sech
+                return _Val(self.api("cosh")(v.t) ** -1, v.rows, v.cols)
             return _Val(self.api(f)(v.t), v.rows, v.cols)
         raise TypeError(f)  # pragma: no cover
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
-
+from ..printing import exact_form
 from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose, _children
 
 
@@ -93,14 +92,13 @@ class _Term:
 
     def ast(self) -> Node:
         factors = list(self.scalars) + list(self.chain)
-        coef = self.coef
         denom = list(self.denom)
-        if not float(coef).is_integer():
-            frac = Fraction(coef).limit_denominator(1000)
-            # only when parsing `p x/q` (p times x times 1/q) gives back exactly coef
-            if frac.denominator > 1 and frac.numerator * (1.0 / frac.denominator) == coef:
-                coef = frac.numerator
-                denom = [Number(frac.denominator)] + denom
+        # p·√r/q where the float is one up to rounding (2x/3, √2 x/2), so no float noise shows
+        coef, root, q = exact_form(self.coef)
+        if q > 1:
+            denom = [Number(q)] + denom
+        if root > 1:
+            factors = [Call("sqrt", (Number(root),))] + factors
         if not factors:
             body: Node = _num(abs(coef))
         else:

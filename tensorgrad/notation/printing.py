@@ -10,8 +10,9 @@ index (``rows``/``cols``). By default, following :mod:`tensorgrad.notation.parse
 * no edges: a scalar;
 * one edge: a column vector (pass ``cols=edge`` for a row vector: ``parse("x'")``
   has the single edge ``j`` and prints as ``xᵀ`` with ``cols="j"``);
-* two edges: ``i`` is the row and ``j`` the column when the edges are ``{i, j}``;
-  otherwise the first edge in ``t.edges`` is the row (so a Jacobian or Hessian with
+* two edges: ``i`` is the row and ``j`` the column when the edges are ``{i, j}``
+  (``j`` the row when every matrix variable in it is declared with edges ``(j, i)``,
+  so ``Variable("W", j="n", i="n")`` prints as ``W``); otherwise the first edge in ``t.edges`` is the row (so a Jacobian or Hessian with
   edges ``(i, i')`` reads ``∂f_i/∂x_i'``).
 
 A variable's own orientation is its declared edge order: a 1-edge variable is a
@@ -41,9 +42,10 @@ edges ``(i', j')`` -- this is ``∂ vec_r(F) / ∂ vec_r(X)`` with ``vec_r`` the
 (row-stacking) vectorisation. With the column-stacking ``vec`` of most matrix
 calculus texts the factors swap: ``∂ vec(F)/∂ vec(X) = Q ⊗ P``. So ``dX/dX`` prints
 as ``I ⊗ I`` and the Hessian of ``‖T − U Vᵀ‖²`` in U as ``2I ⊗ Vᵀ V``
-(``2 Vᵀ V ⊗ I`` in column-major terms). Only genuine Kronecker products (and sums
-of them) print this way; the Hessian of ``log det X``, ``−(X⁻¹)ⱼₖ(X⁻¹)ₗᵢ``, pairs the
-edges the other way and stays in index notation. ``kron_convention(edges)`` is a one-line
+(``2 Vᵀ V ⊗ I`` in column-major terms). A 4-tensor that pairs the edges the other
+way, ``T[a,b,c,d] = P[a,d] Q[b,c]``, is ``(P ⊗ Q) 𝐊`` with ``𝐊`` the commutation
+matrix (``𝐊 vec_r(X) = vec_r(Xᵀ)``; LaTeX ``\mathbf{K}``): the Hessian of ``log det X``
+prints as ``−(X⁻ᵀ ⊗ X⁻¹) 𝐊`` and ``d Xᵀ/dX`` as ``(I ⊗ I) 𝐊``. ``kron_convention(edges)`` is a one-line
 statement of this convention (the command line prints it under a ⊗ result).
 
 Where no matrix reading exists (3-tensors, other 4-tensors, irregular contractions),
@@ -65,12 +67,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from .index import to_index
+from .index import index_latex, to_index
 from .matrix_ast import NotMatrix
 from .naming import name_intermediates
 from .reader import _check_roles, _Reader, default_roles
 from .render import _Latex, _Unicode
-from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose, _children
+from .syntax import COMMUTATION, BinOp, Call, Name, Neg, Node, Number, Transpose, _children
 
 __all__ = ["to_matrix", "to_latex", "to_index", "to_notation_ast", "default_roles", "KRON_CONVENTION", "kron_convention", "kron_edges"]
 
@@ -79,7 +81,8 @@ def kron_convention(edges=("a", "b", "c", "d")) -> str:
     a, b, c, d = edges
     return (
         f"⊗ is row-major: T[{a},{b},{c},{d}] = P[{a},{c}] Q[{b},{d}], so T reshaped to ({a} {b})×({c} {d}) "
-        "in C order is kron(P, Q); with column-stacking vec it would be kron(Q, P)"
+        "in C order is kron(P, Q); with column-stacking vec it would be kron(Q, P); 𝐊 is the commutation "
+        f"matrix, 𝐊[({a} {b}),({c} {d})] = δ[{a},{d}] δ[{b},{c}], so (P ⊗ Q) 𝐊 is T[{a},{b},{c},{d}] = P[{a},{d}] Q[{b},{c}]"
     )
 
 
@@ -116,7 +119,12 @@ def _read(t, rows, cols) -> Node:
     as a Kronecker product."""
     if rows is None and cols is None:
         if len(t.edges) == 4:
-            node = _Reader().kron(t, *kron_edges(t))
+            a, b, c, d = kron_edges(t)
+            try:
+                node = _Reader().kron(t, a, b, c, d)
+            except NotMatrix:
+                # T[a,b,c,d] = P[a,d] Q[b,c] is (P ⊗ Q) 𝐊 with 𝐊 the commutation matrix
+                node = BinOp("*", _Reader().kron(t, a, b, d, c), Call(COMMUTATION, ()))
             return _untranspose_symmetric(node, _symmetric_names(t))
         rows, cols = default_roles(t)
     else:
@@ -213,11 +221,5 @@ def to_latex(t, rows: str | None = None, cols: str | None = None, simplify: bool
     out = _render(t, rows, cols, _Latex(), simplify, names)
     if out is None:
         t2 = t.simplify() if simplify else t
-        return _index_latex(t2)
+        return index_latex(t2)
     return out
-
-
-def _index_latex(t) -> str:
-    body = str(t).replace("[", "_{").replace("]", "}").replace(",", "")
-    lhs = "T_{" + "".join(t.edges) + "}" if t.edges else "T"
-    return f"{lhs} = {body}"

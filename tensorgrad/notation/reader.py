@@ -25,9 +25,29 @@ def default_roles(t) -> tuple[str | None, str | None]:
         return edges[0], None
     if len(edges) == 2:
         if set(edges) == {"i", "j"}:
-            return "i", "j"
+            return ("j", "i") if _declared_ji(t) else ("i", "j")
         return edges[0], edges[1]
     raise NotMatrix(f"{len(edges)} free edges")
+
+
+def _declared_ji(t) -> bool:
+    """Is every matrix variable in ``t`` declared with edges ``(j, i)``? Then ``j`` is
+    its row, and an expression with free edges ``{i, j}`` reads ``j`` as the row too:
+    ``Variable("W", j="n", i="n")`` prints as ``W``, not ``Wᵀ``."""
+    from ..expr import Variable
+
+    seen, stack, found = set(), [t], False
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if isinstance(n, Variable) and len(n.original) == 2:
+            if tuple(n.original) != ("j", "i"):
+                return False
+            found = True
+        stack.extend(n.children())
+    return found
 
 
 def _check_roles(t, rows, cols):
@@ -202,6 +222,17 @@ class _Reader(_ChainReader):
             return Call("inv", (self.read(arg, cols, rows),))
         raise NotMatrix(f"function {name!r} along {t.core}")
 
+    def sech(self, t, rows, cols, k: int) -> Node:
+        """cosh(u)^(−k) as sech(u)^k: tanh′ = sech² (= 1 − tanh²), not cosh^(−2)."""
+        node = self.read(t.arg, rows, cols)
+        if isinstance(node, Transpose):
+            node = Transpose(Call("sech", node.operand.args))
+        else:
+            node = Call("sech", node.args)
+        if k == 1:
+            return node
+        return BinOp(".^" if t.arg.edges else "^", node, Number(k))
+
     def norm_base(self, arg):
         """``u`` if ``arg`` is the full contraction u·u of a tensor with itself, else None."""
         ex = self.ex
@@ -213,6 +244,8 @@ class _Reader(_ChainReader):
 
     def power(self, t, rows, cols) -> Node:
         (p,) = t.params
+        if isinstance(t.arg, self.ex.Function) and t.arg.spec.name == "cosh" and p < 0 and float(p).is_integer():
+            return self.sech(t, rows, cols, int(-p))
         if t.arg.edges:  # elementwise power of a vector / matrix
             if p == -1:
                 return BinOp("./", Number(1), self.read(t.arg, rows, cols))

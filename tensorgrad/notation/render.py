@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose
+import re
+
+from .syntax import COMMUTATION, BinOp, Call, Name, Neg, Node, Number, Transpose
 from .syntax import _prec as _parse_prec
 
 
@@ -27,8 +29,8 @@ def _fmt_number(v) -> str:
     """Integers as such, other floats as their shortest round-trip ``repr`` (so that
     parsing the text gives back the very same float; simple fractions are printed as
     ``x/3`` by :class:`_Term`)."""
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-        v = int(v)
+    if isinstance(v, float) and abs(v) < 2**53 and abs(v - round(v)) <= 1e-12 * abs(v):
+        v = int(round(v))  # an integer up to rounding noise (1.0000000000000002)
     return repr(v) if isinstance(v, float) else str(v)
 
 
@@ -160,6 +162,8 @@ class _Unicode(_Renderer):
     def special(self, f: str, args) -> str | None:
         if f == "vector" and _is_int(args[0]) == 0:
             return "𝟎"
+        if f == COMMUTATION:
+            return "𝐊"
         return None
 
     def head(self, f: str) -> str:
@@ -173,6 +177,8 @@ _FROM_SUBSCRIPT = str.maketrans(_SUBSCRIPTS, "0123456789")
 
 def _juxtapose(left: str, right: str) -> str:
     a, b = left[-1], right[0]
+    if a in ")‖" and (b.isalnum() or b in "‖𝟏𝟎√"):  # 3‖x‖ x, sqrt(2) x: not 3‖x‖x
+        return f"{left} {right}"
     if b == "(" and _trailing_name(left):  # `mu (x + y)`: a space, or `mu(` reads as a call
         return f"{left} {right}"
     b = "𝟏" if b == "𝟎" else b
@@ -181,12 +187,22 @@ def _juxtapose(left: str, right: str) -> str:
         return f"{left} {right}"
     if (a.isalnum() or a == "_") and (b.isalnum() or b == "_" or b == "𝟏"):
         number = not (_trailing_name(left) or left[-2:-1].isalpha() or left[-2:-1] == "_")  # 2A, not e1 x
+        lead = re.match(r"[A-Za-z_][A-Za-z0-9_]*", right)
+        # 2A, but 0.5 x and 3 sech(s)
+        number = number and _trailing_number(left).isdigit() and not (lead and len(lead.group()) > 1)
         if number and a.isdigit() and not b.isdigit() and b != "_" and not (b in "eE" and right[1:2].isdigit()):
             return left + right  # 2A (but 2 e1, not the number 2e1)
         return f"{left} {right}"
     if a == "𝟏" and (b.isalnum() or b == "𝟏"):
         return f"{left} {right}"
     return left + right
+
+
+def _trailing_number(text: str) -> str:
+    k = len(text)
+    while k > 0 and (text[k - 1].isdigit() or text[k - 1] in ".e"):
+        k -= 1
+    return text[k:]
 
 
 def _trailing_name(text: str) -> bool:
@@ -212,6 +228,9 @@ _GREEK = {
     "σ": r"\sigma", "τ": r"\tau", "φ": r"\phi", "ω": r"\omega", "Θ": r"\Theta", "Σ": r"\Sigma",
     "Λ": r"\Lambda", "Φ": r"\Phi", "Ω": r"\Omega",
 }
+
+
+_LATEX_CLOSED = re.compile(r"(\\right[)|]|\\right\\\||\\sqrt\{[^{}]*\})$")
 
 
 class _Latex(_Renderer):
@@ -243,6 +262,8 @@ class _Latex(_Renderer):
         return out
 
     def juxtapose(self, left: str, right: str) -> str:
+        if _LATEX_CLOSED.search(left) and not right.startswith((r"\left(", "(", "^", "_")):
+            return left + r"\," + right  # ‖x‖ x, √2 x: TeX puts no space after a closing delimiter
         sep = " " if (left[-1].isalnum() and (right[0].isalnum() or right[0] == "\\")) else ""
         if left[-1].isdigit() and right[0].isdigit():
             sep = r" \cdot "
@@ -253,9 +274,14 @@ class _Latex(_Renderer):
 
     def power(self, node: BinOp) -> str:
         circ = r"\circ " if node.op == ".^" else ""
-        return f"{self.wrap(node.left, 5)}^{{{circ}{self.r(node.right)}}}"
+        base = self.wrap(node.left, 5)
+        if re.search(r"\^\{[^{}]*\}$", base):  # (X^{-1})^{2}: TeX has no double superscript
+            base = self.paren(base)
+        return f"{base}^{{{circ}{self.r(node.right)}}}"
 
     def special(self, f: str, args) -> str | None:
+        if f == COMMUTATION:
+            return r"\mathbf{K}"
         if f in ("vector", "matrix"):
             return r"\mathbf{0}" if _is_int(args[0]) == 0 else rf"{self.r(args[0])}\,\mathbf{{1}}"
         if f == "norm1":

@@ -52,7 +52,10 @@ class BinOp(Node):
     right: Node
 
 
-ELEMENTWISE = ("exp", "log", "sin", "cos", "cosh", "sinh", "tanh", "sqrt", "abs", "sign", "relu", "sigmoid", "softplus", "step")
+#: the commutation matrix 𝐊 of a Kronecker reading (printed only; see notation.printing)
+COMMUTATION = "commutation"
+
+ELEMENTWISE = ("exp", "log", "sin", "cos", "cosh", "sinh", "tanh", "sech", "sqrt", "abs", "sign", "relu", "sigmoid", "softplus", "step")
 #: function name -> number of arguments
 FUNCTIONS: dict[str, int] = {
     **{f: 1 for f in ELEMENTWISE},
