@@ -159,7 +159,7 @@ def pow(t: Tensor, p) -> Tensor:  # noqa: A001 - the public name is tg.pow
     >>> import tensorgrad as tg
     >>> x = tg.Variable("x", "i"); s = tg.sum(x * x)
     >>> print(tg.to_matrix(tg.pow(s, s)))
-    exp(log(‖x‖²)‖x‖²)
+    exp(log(‖x‖²) ‖x‖²)
     """
     _tensor_arg(t, "pow")
     if isinstance(p, Tensor):

@@ -334,7 +334,7 @@ def test_swapped_pairing_prints_with_the_commutation_matrix():
     X = tg.Variable("X", i="n", j="n")
     H = tg.hessian(tg.logdet(X), X)
     assert to_matrix(H) == "(−X⁻ᵀ ⊗ X⁻¹) 𝐊"
-    assert to_latex(H) == r"\left(-X^{-\top} \otimes X^{-1}\right)\,\mathbf{K}"
+    assert to_latex(H) == r"\left(-X^{-\top} \otimes X^{-1}\right)\mathbf{K}"
     # the printed form is the number: H reshaped row-major is kron(−X⁻ᵀ, X⁻¹) @ K
     n = 4
     Xv = np.random.default_rng(0).standard_normal((n, n)) + n * np.eye(n)

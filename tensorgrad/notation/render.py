@@ -230,7 +230,7 @@ _GREEK = {
 }
 
 
-_LATEX_CLOSED = re.compile(r"(\\right[)|]|\\right\\\||\\sqrt\{[^{}]*\})$")
+_LATEX_CLOSED = re.compile(r"(\\right\||\\right\\\||\\sqrt\{[^{}]*\})$")  # after ‖…‖, |…|, √…
 
 
 class _Latex(_Renderer):
