@@ -89,7 +89,7 @@ def test_gradient_of_quadratic_form_is_2Sx():
     assert rel_err(value(g), 2 * Sv @ xv) < 1e-14
     assert rel_err(value(g), finite_difference(QUADRATIC, x, VALS)) < 1e-8
     # without the declaration it stays (A + Aᵀ)x
-    assert tg.to_matrix(tg.grad(x @ X @ x.rename(i="j"), x)) in ("(X + Xᵀ)x", "X x + Xᵀx", "Xᵀx + X x")
+    assert tg.to_matrix(tg.grad(x @ X @ x.rename(i="j"), x)) in ("(X + Xᵀ) x", "X x + Xᵀx", "Xᵀx + X x")
 
 
 def test_weighted_least_squares_gradient():
