@@ -7,6 +7,7 @@ import pytest
 import tensorgrad as tg
 from tensorgrad.cli import main as cli_main
 from tensorgrad.notation.parse import NotationError, variables
+from tensorgrad.numcheck import second_difference
 
 
 def _values(names, rng, n=4):
@@ -154,3 +155,24 @@ def test_evaluate_a_dict_computes_shared_values_once():
     assert src.count("np.exp(") == 1
     with pytest.raises(TypeError, match="output 'y'"):
         tg.evaluate({"y": 3.0}, vals)
+
+
+def test_exported_forward_pass_shared_by_function_gradient_and_hessian():
+    # the layers h_k = tanh(W_k h_{k-1}) of f, of its gradient and of its Hessian are
+    # the same values (their products written in other factor orders): computed once
+    rng = np.random.default_rng(4)
+    x = tg.Variable("x", i0="n")
+    Ws = [tg.Variable(f"W{k}", **{f"i{k + 1}": "n", f"i{k}": "n"}) for k in range(3)]
+    h = x
+    for W in Ws:
+        h = tg.tanh(W @ h)
+    f = tg.sum(h)
+    outs = {"f": f, "g": tg.grad(f, x).simplify(), "H": tg.hessian(f, x).simplify()}
+    src = tg.to_code(outs)
+    assert src.count("np.tanh(") == 3 and src.count("np.cosh(") == 3
+    vals = {"x": rng.standard_normal(4), **{f"W{k}": rng.standard_normal((4, 4)) for k in range(3)}}
+    got = tg.evaluate(outs, vals)
+    for k, t in outs.items():
+        assert np.allclose(got[k], tg.evaluate(t, vals), rtol=1e-12)
+    fd = second_difference(f, x, vals)
+    assert np.allclose(got["H"], fd, atol=1e-5)

@@ -26,7 +26,9 @@ BACKENDS = ("numpy", "torch", "jax", "dask", "cupy")
 
 # ---------------------------------------------------------------------------
 # Structural keys: equal keys <=> the same tensor up to the names of its edges
-# (free edges by position, internal edges by first appearance).
+# (free edges by position, internal edges by first appearance), and up to the order
+# of factors and terms: A x and x A are one value, computed once. A key is a small
+# int (the structure interned per emitter), so hashing it again costs nothing.
 # ---------------------------------------------------------------------------
 
 def _key(t: Tensor, memo: dict):
@@ -41,6 +43,8 @@ def _key(t: Tensor, memo: dict):
         k = ("Z", t.dim_symbols)
     elif isinstance(t, Derivative):
         k = _key(t.doit(), memo)
+        memo[id(t)] = (k, t)
+        return k
     else:
         labels = {e: ("f", n) for n, e in enumerate(t.edges)}
 
@@ -49,14 +53,18 @@ def _key(t: Tensor, memo: dict):
                 labels[e] = ("c", len(labels))
             return labels[e]
         if isinstance(t, Product):
-            k = ("P", tuple((_key(f, memo), tuple(label(e) for e in f.edges)) for f in t.factors))
+            parts = sorted(((_key(f, memo), f) for f in t.factors), key=lambda kf: kf[0])
+            k = ("P", tuple((kf, tuple(label(e) for e in f.edges)) for kf, f in parts))
         elif isinstance(t, Sum):
-            k = ("S", tuple((_key(s, memo), tuple(label(e) for e in s.edges), w) for s, w in zip(t.terms, t.weights)))
+            parts = sorted(((_key(s, memo), s, w) for s, w in zip(t.terms, t.weights)), key=lambda ks: ks[0])
+            k = ("S", tuple((ks, tuple(label(e) for e in s.edges), w) for ks, s, w in parts))
         elif isinstance(t, Function):
             k = ("F", t.spec.name, t.params, _key(t.arg, memo), tuple(label(e) for e in t.arg.edges),
                  tuple(label(e) for e in t.core))
         else:
             raise TypeError(f"cannot export a {type(t).__name__}")
+    interned = memo.setdefault(None, {})
+    k = interned.setdefault(k, len(interned))
     memo[id(t)] = (k, t)  # keep t alive so its id stays unique
     return k
 
