@@ -186,7 +186,7 @@ def expectation(f: Tensor, x: Variable, mean=0, cov=None) -> Tensor:
     >>> import tensorgrad as tg
     >>> x = tg.Variable("x", i="n"); Sigma = tg.Variable("Sigma", i="n", j="n", symmetric=True)
     >>> print(tg.to_matrix(tg.expectation(tg.sum(x * x) ** 2, x, cov=Sigma)))
-    2tr(Sigma²) + tr(Sigma)²
+    2 tr(Sigma²) + tr(Sigma)²
     """
     if not isinstance(f, Tensor):
         raise TypeError(f"expectation expects a tensorgrad expression, got {type(f).__name__}")
