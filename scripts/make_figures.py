@@ -84,28 +84,28 @@ def opaque(name: str, x, out: dict) -> Function:
 # ---------------------------------------------------------------------------
 
 def classic_figures():
-    """name -> (expression, wrt, title, caption overrides {panel index: caption})."""
+    """name -> (expression, wrt, title, caption overrides {rule: caption}, multiply out first)."""
     figs = {}
     x = Variable("x", i="n")
     A = opaque("A", x, {"i": "m", "j": "n"})
-    figs["1_pseudo_linear"] = (A @ x.rename(i="j"), x, "Gradient of the pseudo-linear form A(x) x", {})
+    figs["1_pseudo_linear"] = (A @ x.rename(i="j"), x, "Gradient of the pseudo-linear form A(x) x", {}, False)
 
     x = Variable("x", i="n")
     v = opaque("v", x, {"k": "d"})
     f = opaque("f", v, {})
-    figs["2_chain_rule"] = (f, x, "Chain rule: J_f∘v(x) = ∇f(v(x)) J_v(x)", {})
+    figs["2_chain_rule"] = (f, x, "Chain rule: J_f∘v(x) = ∇f(v(x)) J_v(x)", {}, False)
 
     grad = tg.grad(f, x).simplify()
-    figs["3_hessian_chain_rule"] = (grad, x, "Hessian chain rule: H = Dvᵀ D²f Dv + Σ_k ∂f/∂u_k ∇²v_k", {})
+    figs["3_hessian_chain_rule"] = (grad, x, "Hessian chain rule: H = Dvᵀ D²f Dv + Σ_k ∂f/∂u_k ∇²v_k", {}, False)
 
     A = Variable("A", i="m", j="n"); x = Variable("x", j="n"); b = Variable("b", i="m")
     r = A @ x - b
-    figs["4_least_squares"] = (r @ r, x, "Least squares: ∇‖Ax − b‖² = 2AᵀAx − 2Aᵀb", {})
+    figs["4_least_squares"] = (r @ r, x, "Least squares: ∇‖Ax − b‖² = 2AᵀAx − 2Aᵀb", {}, True)
 
     X = Variable("X", i="m", j="n"); a = Variable("a", j="n"); b = Variable("b", i="m")
     r = X @ a - b
     figs["5_matrix_gradient"] = (r @ r, X, "Matrix-shaped gradient: ∇_X ‖Xa − b‖² = 2(Xa − b)aᵀ",
-                                 {"eliminate_identity": "the degree-4 identity splits into two wires"})
+                                 {"eliminate_identity": "the degree-4 identity splits into two wires"}, True)
     return figs
 
 
@@ -211,10 +211,10 @@ def make(out: str, only=None, formats=("png", "svg"), verbose=True) -> list:
         if verbose:
             print("wrote", stem, file=sys.stderr)
 
-    for name, (expr, wrt, title, overrides) in classic_figures().items():
+    for name, (expr, wrt, title, overrides, expand) in classic_figures().items():
         if only and name not in only:
             continue
-        steps = derivation_steps(expr, wrt=wrt, max_panels=7)
+        steps = derivation_steps(expr, wrt=wrt, max_panels=7, expand=expand)
         for rule, text in overrides.items():  # the first panel where the rule fired
             s = next((s for s in steps if rule in s.rules), None)
             if s is not None:
@@ -254,7 +254,8 @@ def _steps_figure(steps, title):
 # ---------------------------------------------------------------------------
 
 def expected_labels(t) -> list:
-    """The edge labels a correct drawing of `t` carries: each term's free edges, once."""
+    """The edge labels a correct drawing of `t` carries: each term's free edges, once
+    (a term that is itself a sum is drawn bracketed, labelled once)."""
     from tensorgrad.expr import Sum, as_number
     if isinstance(t, Sum) and as_number(t) is None:
         out = []
@@ -262,7 +263,7 @@ def expected_labels(t) -> list:
             while isinstance(term, Sum) and len(term.terms) == 1 and as_number(term) is None:
                 term = term.terms[0]
             if as_number(term) is None or term.edges:
-                out += expected_labels(term) if isinstance(term, Sum) else list(term.edges)
+                out += list(term.edges)
         return out
     return list(t.edges)
 
@@ -274,8 +275,8 @@ def gallery_blocks():
     from tensorgrad.draw.steps import steps_block
     style = _style()
     out = {}
-    for name, (expr, wrt, title, _) in classic_figures().items():
-        steps = derivation_steps(expr, wrt=wrt, max_panels=7)
+    for name, (expr, wrt, title, _, expand) in classic_figures().items():
+        steps = derivation_steps(expr, wrt=wrt, max_panels=7, expand=expand)
         out[name] = (steps_block(steps, style, title), [s.expr for s in steps])
     for case, (thunk, title) in benchmark_cases().items():
         try:

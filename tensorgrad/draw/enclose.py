@@ -36,6 +36,10 @@ def _enclose(inner: Block, title: str, role: str, dashed: bool, style: Style, pa
         b.text(x0 + 0.07, y1 - 0.03, title, role=role, ha="left", va="top", rel=0.85, style=style)
     for e in pass_edges:
         x, y, side = inner.ports[e]
+        if side in ("T", "B") and hints.get(e) in ("L", "R"):
+            # the inner stub leaves by the top or bottom but the neighbour is beside the
+            # box: run along the inner drawing's edge to that side, not out and around the box
+            side = hints[e]
         end = {"L": (x0, y), "R": (x1, y), "B": (x, y0), "T": (x, y1)}[side]
         if (x, y) != end:
             b.wire([(x, y), end], role=role if e in along else "wire")
@@ -72,7 +76,8 @@ def _function(f: Function, style: Style, hints: dict) -> Block:
     while _composable(f, arg):  # tanh(cosh(x))⁻³ is one box titled cosh⁻³, not three nested boxes
         title = _compose(title, f, func_title(arg))
         f, arg = arg, arg.arg
-    inner = layout(arg, style, {e: hints[e] for e in f.edges if e in hints and e in arg.edges})
+    sides = _sides(f.edges, hints)
+    inner = layout(arg, style, {e: sides[e] for e in f.edges if e in arg.edges})
     consumed = [e for e in arg.edges if e not in f.edges]
     _end_in_box(inner, consumed)  # the edges the function sums over end inside its box
     passing = [e for e in f.edges if e in arg.edges]
@@ -109,7 +114,8 @@ def _end_in_box(b: Block, edges):
 
 @LAYOUT.register(Derivative)
 def _derivative(d: Derivative, style: Style, hints: dict) -> Block:
-    inner = layout(d.expr, style, {e: hints[e] for e in d.expr.edges if e in hints})
+    sides = _sides(d.expr.edges, hints)
+    inner = layout(d.expr, style, {e: sides[e] for e in d.expr.edges})
     title = f"∂/∂{d.var.name}"
     return _enclose(inner, title, "derivative", True, style, list(d.expr.edges), list(d.new_edges), hints)
 

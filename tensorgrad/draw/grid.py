@@ -68,7 +68,26 @@ def _spine(net: _Net, comp: list, sides: dict) -> list:
     if t is not None:
         return _longest_path(net.adj, [t], None, nodes)[::-1]
     path = _longest_path(net.adj, comp, None, nodes)
-    return path if path[0] <= path[-1] else path[::-1]
+    # a closed chain reads either way: the way with fewer matrices drawn transposed
+    fwd, back = _backwards(net, path), _backwards(net, path[::-1])
+    return path if (fwd, path[0]) <= (back, path[-1]) else path[::-1]
+
+
+def _backwards(net, path: list) -> int:
+    """How many matrices on `path` would have their second leg toward its start."""
+    n = 0
+    for k, u in enumerate(path):
+        t = net.nodes[u].t
+        if not isinstance(t, Variable) or len(t.edges) != 2:
+            continue
+        for a, ea, b, eb in net.wires:
+            for me, e, other in ((a, ea, b), (b, eb, a)):
+                if me == u and other != u:
+                    if k > 0 and other == path[k - 1] and e == t.edges[1]:
+                        n += 1
+                    if k + 1 < len(path) and other == path[k + 1] and e == t.edges[0]:
+                        n += 1
+    return n
 
 
 def _grid(net: _Net, comp: list, spine: list):
@@ -295,55 +314,6 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
             return p
         return n.x, n.y
 
-    # wires
-    seen_pairs: dict = {}
-    for u, eu, v, ev in net.wires:
-        if u not in comp:
-            continue
-        nu, nv = net.nodes[u], net.nodes[v]
-        key = (min(u, v), max(u, v))
-        k = seen_pairs.get(key, 0)
-        seen_pairs[key] = k + 1
-        dims = nu.t.dims.get(eu) if hasattr(nu.t, "dims") else None
-        if u == v:
-            top = nu.y + nu.h / 2
-            p1 = (nu.x - nu.w / 4, top) if nu.block is None else nu.ports[eu][:2]
-            p2 = (nu.x + nu.w / 4, top) if nu.block is None else nu.ports[ev][:2]
-            if nu.kind == "glyph":
-                _note(attach, u, eu, p1, nu)
-                _note(attach, u, ev, p2, nu)
-            h = top + 0.4 + 0.2 * k
-            pts = _bezier(p1, (p1[0] - 0.3, h), (p2[0] + 0.3, h), p2)
-        elif nu.row == nv.row and (abs(nu.col - nv.col) > 1 or k > 0):
-            left, right = (nu, nv) if nu.col < nv.col else (nv, nu)
-            el, er = (eu, ev) if left is nu else (ev, eu)
-            lu, ru = (u, v) if left is nu else (v, u)
-            between = [net.nodes[w] for w in comp if net.nodes[w].row == nu.row
-                       and left.col <= net.nodes[w].col <= right.col]
-            up = nu.row == 0
-            if up:
-                level = max(w.y + w.h / 2 for w in between)
-            else:
-                level = min(w.y - w.h / 2 for w in between)
-            lift = (0.32 + 0.12 * (right.col - left.col) + 0.18 * k) * (1 if up else -1)
-            peak = level + lift
-            p1 = endpoint(lu, el, (left.x + 0.01, left.y + (1 if up else -1)))
-            p2 = endpoint(ru, er, (right.x - 0.01, right.y + (1 if up else -1)))
-            ctrl = peak + (peak - (p1[1] + p2[1]) / 2) / 3
-            pts = _bezier(p1, (p1[0], ctrl), (p2[0], ctrl), p2)
-        else:
-            p1 = endpoint(u, eu, (nv.x, nv.y))
-            p2 = endpoint(v, ev, (nu.x, nu.y))
-            off = 0.22 * ((k + 1) // 2) * (1 if k % 2 else -1)
-            pts = _route(p1, p2, [r for w, r in obstacles if not (w in (u, v) and net.nodes[w].kind == "dot")], off)
-        b.wire(pts)
-        if style.show_dims and dims:
-            if len(pts) == 2:
-                mid = ((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2)
-            else:
-                mid = pts[len(pts) // 2]
-            b.text(mid[0], mid[1] + 0.05, dims, role="dims", va="bottom", rel=0.7, style=style)
-
     # free-edge stubs
     groups: dict = {}
     for u, slot, name in net.stubs:
@@ -381,6 +351,62 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
             if n.kind == "glyph":
                 _note(attach, u, slot, start, n)
             b.ports[name] = end + (d,)
+
+    for name, (x, y, d) in b.ports.items():  # where the labels will go: wires keep clear of them
+        w, h = style.text_size(name, 0.9)
+        box = {"L": (x - 0.05 - w, y - h / 2, x - 0.05, y + h / 2), "R": (x + 0.05, y - h / 2, x + 0.05 + w, y + h / 2),
+               "T": (x - w / 2, y + 0.04, x + w / 2, y + 0.04 + h), "B": (x - w / 2, y - 0.04 - h, x + w / 2, y - 0.04)}
+        obstacles.append((-1, box[d]))
+
+    # wires
+    seen_pairs: dict = {}
+    for u, eu, v, ev in net.wires:
+        if u not in comp:
+            continue
+        nu, nv = net.nodes[u], net.nodes[v]
+        key = (min(u, v), max(u, v))
+        k = seen_pairs.get(key, 0)
+        seen_pairs[key] = k + 1
+        dims = nu.t.dims.get(eu) if hasattr(nu.t, "dims") else None
+        if u == v:
+            top = nu.y + nu.h / 2
+            p1 = (nu.x - nu.w / 4, top) if nu.block is None else nu.ports[eu][:2]
+            p2 = (nu.x + nu.w / 4, top) if nu.block is None else nu.ports[ev][:2]
+            if nu.kind == "glyph":
+                _note(attach, u, eu, p1, nu)
+                _note(attach, u, ev, p2, nu)
+            base = max(p1[1], p2[1])
+            h = base + (top + 0.3 + 0.2 * k - base) / 0.75  # the curve peaks 3/4 of the way to its controls
+            pts = _bezier(p1, (p1[0] - 0.3, h), (p2[0] + 0.3, h), p2)
+        elif nu.row == nv.row and (abs(nu.col - nv.col) > 1 or k > 0):
+            left, right = (nu, nv) if nu.col < nv.col else (nv, nu)
+            el, er = (eu, ev) if left is nu else (ev, eu)
+            lu, ru = (u, v) if left is nu else (v, u)
+            between = [net.nodes[w] for w in comp if net.nodes[w].row == nu.row
+                       and left.col <= net.nodes[w].col <= right.col]
+            up = nu.row == 0
+            if up:
+                level = max(w.y + w.h / 2 for w in between)
+            else:
+                level = min(w.y - w.h / 2 for w in between)
+            lift = (0.32 + 0.12 * (right.col - left.col) + 0.18 * k) * (1 if up else -1)
+            peak = level + lift
+            p1 = endpoint(lu, el, (left.x + 0.01, left.y + (1 if up else -1)))
+            p2 = endpoint(ru, er, (right.x - 0.01, right.y + (1 if up else -1)))
+            ctrl = peak + (peak - (p1[1] + p2[1]) / 2) / 3
+            pts = _bezier(p1, (p1[0], ctrl), (p2[0], ctrl), p2)
+        else:
+            p1 = endpoint(u, eu, (nv.x, nv.y))
+            p2 = endpoint(v, ev, (nu.x, nu.y))
+            off = 0.22 * ((k + 1) // 2) * (1 if k % 2 else -1)
+            pts = _route(p1, p2, [r for w, r in obstacles if not (w in (u, v) and net.nodes[w].kind == "dot")], off)
+        b.wire(pts)
+        if style.show_dims and dims:
+            if len(pts) == 2:
+                mid = ((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2)
+            else:
+                mid = pts[len(pts) // 2]
+            b.text(mid[0], mid[1] + 0.05, dims, role="dims", va="bottom", rel=0.7, style=style)
 
     # first-slot notches tell which leg of a tensor of order 3 or more comes first
     # (a matrix shows it by leg position and ᵀ instead)

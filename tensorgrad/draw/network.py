@@ -9,7 +9,7 @@ from ..expr import Delta, Product, Sum, Tensor, Variable, Zero, as_number
 from .block import Block, Style
 from .dispatch import LAYOUT
 from .grid import _component
-from .parts import _row, _sides, _text_block, _weight_text, fmt_number, reserve_labels
+from .parts import _row, _sides, _text_block, _weight_text, fmt_number, reserve_labels, with_extras
 
 SMALL = 1.2  # a piece of an outer product at most this tall sits beside the others
 
@@ -187,7 +187,9 @@ def _network(p: Product, style: Style, hints: dict) -> Block:
     with_free.sort(key=lambda c: min(order[s[2]] for s in net.stubs if s[0] in c))
 
     blocks = [_component(net, c, sides, style) for c in with_free]
-    if len(blocks) > 1 and all(blk.height <= SMALL for blk in blocks[1:]):
+    facing = any(side == "R" for blk in blocks[:-1] for _, _, side in blk.ports.values()) or \
+        any(side == "L" for blk in blocks[1:] for _, _, side in blk.ports.values())
+    if len(blocks) > 1 and all(blk.height <= SMALL for blk in blocks[1:]) and not (facing and hints):
         for k, blk in enumerate(blocks):
             reserve_labels(blk, style, ("R" if k == 0 else "LR") if k < len(blocks) - 1 else "L" if k else "")
         stack = _row(blocks, gap=0.3)  # small outer-product pieces beside the main one, not floating below
@@ -210,12 +212,11 @@ def _network(p: Product, style: Style, hints: dict) -> Block:
         pieces.append(_text_block(_weight_text(weight, True, False), style))
     for c in scalars:
         pieces.append(_component(net, c, sides, style))
-    if stack.bbox is not None:
-        if pieces:
-            reserve_labels(stack, style, "L")
-        pieces.append(stack)
-    out = _row(pieces, gap=0.3)
-    return out
+    if stack.bbox is None:
+        return _row(pieces, gap=0.3)
+    if pieces and not hints:
+        reserve_labels(stack, style, "L")
+    return with_extras(stack, pieces, bool(hints))
 
 
 

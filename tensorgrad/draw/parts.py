@@ -77,6 +77,27 @@ def reserve_labels(b: Block, style: Style, sides="LR"):
             b._grow(x, y, x + 0.05 + w, y)
 
 
+def with_extras(main: Block, extras: list, wired: bool, gap: float = 0.3) -> Block:
+    """`main` with `extras` (a weight, closed scalar pieces) to its left, as a formula
+    reads. When `main`'s ports are wired to neighbours (`wired`) rather than labelled,
+    the extras move off the side the wires leave by: right, or above if both sides are used."""
+    sides = {side for _, _, side in main.ports.values()}
+    if not extras or not wired or "L" not in sides:
+        return _row(extras + [main], gap=gap)
+    if "R" not in sides:
+        out = _row([main] + extras, gap=gap)
+        out.baseline = 0.0
+        return out
+    top = _row(extras, gap=gap)
+    out = Block()
+    out.ports = out.place(main, 0, 0)
+    mx0, _, mx1, my1 = main.bbox
+    tx0, ty0, tx1, _ = top.bbox
+    out.place(top, (mx0 + mx1) / 2 - (tx0 + tx1) / 2, my1 + 0.15 - ty0)
+    out.baseline = main.baseline
+    return out
+
+
 def _weight_text(w, first: bool, bare: bool) -> str:
     """'2 ·', '−', '+ 2 ·' …; `bare` for a term that is the number itself."""
     neg = not isinstance(w, complex) and w < 0

@@ -9,7 +9,9 @@ import math
 from ..expr import Sum, as_number
 from .block import Block, Style
 from .dispatch import LAYOUT, layout
-from .parts import _boundary_ports, _paren, _row, _sides, _stub_out, _text_block, _weight_text, label_ports, reserve_labels
+from .geometry import glyph_rects, segment_hits_rect
+from .parts import (_boundary_ports, _paren, _row, _sides, _stub_out, _text_block, _weight_text, label_ports,
+                    reserve_labels, with_extras)
 
 
 @LAYOUT.register(Sum)
@@ -18,9 +20,10 @@ def _sum(t: Sum, style: Style, hints: dict) -> Block:
         return _sum_nested(t, style, hints)
     w, term = t.weights[0], t.terms[0]
     inner = layout(term, style, hints)
-    reserve_labels(inner, style)
+    if not hints:
+        reserve_labels(inner, style, "L")
     weight = _text_block(_weight_text(w, True, False), style)
-    out = _row([weight, inner], gap=0.12)
+    out = with_extras(inner, [weight], bool(hints), gap=0.12)
     out.baseline = 0.0
     return out
 
@@ -98,11 +101,12 @@ def _sum_nested(s: Sum, style: Style, hints: dict) -> Block:
     width = max(blk.width for _, blk in rows)
     b = Block()
     y = 0.0
-    placed = []
+    placed, spans = [], []
     for text, blk in rows:
         x0, y0, x1, y1 = blk.bbox
         dy = y - y1 if placed else -blk.baseline
         ports = b.place(blk, x_term - x0, dy)
+        spans.append((y0 + dy, y1 + dy))
         lifted = any(sd == "L" for _, _, sd in ports.values())  # keep the sign off the wire below it
         if text:
             b.text(x_sign, dy + blk.baseline + (0.22 if lifted else 0.0), text, role="weight", ha="left",
@@ -111,17 +115,29 @@ def _sum_nested(s: Sum, style: Style, hints: dict) -> Block:
         y = y0 + dy - 0.3
     X0, Y0, X1, Y1 = b.bbox
     xl, xr = x_left, x_term + width + (reach if has["R"] else 0.14)
-    Y0, Y1 = Y0 - 0.05, Y1 + 0.05
+    Y0, Y1 = Y0 - 0.2, Y1 + 0.2  # room for a wire to pass below or above its term
+    obstacles = [r for r in glyph_rects(b)] + [(it[1] - it[3], it[2] - it[3], it[1] + it[3], it[2] + it[3])
+                                               for it in b.items if it[0] == "dot"]
     _paren(b, xl, Y0, Y1, True)
     _paren(b, xr, Y0, Y1, False)
 
     def paren_x(x, y, bulge):
         return x + bulge * math.sin(math.pi * (y - Y0) / (Y1 - Y0))
 
-    for ports in placed:
+    def clear(pts):
+        return not any(segment_hits_rect(a, c, r) for a, c in zip(pts, pts[1:]) for r in obstacles)
+
+    for ports, (lo, hi) in zip(placed, spans):
         for e, (px, py, side) in ports.items():
-            end = (paren_x(xl, py, -0.12), py) if sides[e] == "L" else (paren_x(xr, py, 0.12), py)
-            b.wire([(px, py), end])
+            x_end, bulge = (xl, -0.12) if sides[e] == "L" else (xr, 0.12)
+            pts = [(px, py), (paren_x(x_end, py, bulge), py)]
+            if not clear(pts):  # a stub on the far side or between pieces: pass below or above the term
+                for yy in ((lo - 0.12, hi + 0.12) if side != "T" else (hi + 0.12, lo - 0.12)):
+                    alt = [(px, py), (px, yy), (paren_x(x_end, yy, bulge), yy)]
+                    if clear(alt):
+                        pts = alt
+                        break
+            b.wire(pts)
     box = (xl - 0.14, Y0, xr + 0.14, Y1)
     b._grow(*box)
     b.body = box
