@@ -104,7 +104,7 @@ def test_corpus_expression_meets_the_criteria(name):
     assert _clean(CORPUS[name]) == {}
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 @given(cases(max_depth=3))
 def test_random_expression_meets_the_criteria(case):
     assert _clean(case.expr) == {}

@@ -127,6 +127,11 @@ def _stub_dir(net: _Net, u: int, side: str, comp: list, taken: set) -> str:
         return "L"
     if side == "R" and n.col == max(row):
         return "R"
+    below, above = (n.col, n.row + 1) in taken, (n.col, n.row - 1) in taken or n.row > 0
+    if side == "B" and below and not above:  # a node hangs below: leave upwards instead
+        return "T"
+    if side == "T" and above and not below:
+        return "B"
     if side in ("T", "B"):
         return side
     return "T" if (n.col, n.row + 1) in taken and (n.col, n.row - 1) not in taken else "B"
@@ -159,30 +164,56 @@ def _body(n) -> tuple:
     return n.x - n.w / 2 - r, n.y - n.h / 2 - r, n.x + n.w / 2 + r, n.y + n.h / 2 + r
 
 
-def _route(p1, p2, obstacles, offset: float = 0.0) -> list:
+def _route(p1, p2, obstacles, offset: float = 0.0, sides=(None, None)) -> list:
     """A wire from p1 to p2 avoiding the obstacle rectangles: straight if it can be, else
-    the least bent curve that is clear (bending to either side); parallel wires start bent."""
+    the least bent curve that is clear (bending to either side), else a path of right
+    angles that enters a box's port from the side the port faces; parallel wires start bent.
+    `sides` are the sides ('L', 'R', 'T', 'B') of ports at p1 and p2, if they are ports."""
     mx, my = (p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2
     dx, dy = p2[0] - p1[0], p2[1] - p1[1]
     L = math.hypot(dx, dy) or 1
     best, best_hits = None, None
-    for bend in (0.0, 0.3, -0.3, 0.6, -0.6, 1.0, -1.0, 1.5, -1.5, 2.2, -2.2):
-        off = offset + bend
-        if off == 0:
-            pts = [p1, p2]
-        else:
-            c = (mx - dy / L * off / 0.75, my + dx / L * off / 0.75)  # the curve's middle lies `off` aside
-            pts = _bezier(p1, c, c, p2)
-        hits = sum(any(segment_hits_rect(a, b, r) for a, b in zip(pts, pts[1:])) for r in obstacles)
-        if hits == 0:
+
+    def hits(pts):
+        return sum(any(segment_hits_rect(a, b, r) for a, b in zip(pts, pts[1:])) for r in obstacles)
+
+    candidates = []
+    for bend in (0.0, 0.3, -0.3, 0.6, -0.6):
+        candidates.append(_bent(p1, p2, offset + bend, mx, my, dx, dy, L))
+    candidates += _square_paths(p1, p2, sides)
+    for bend in (1.0, -1.0, 1.5, -1.5, 2.2, -2.2):
+        candidates.append(_bent(p1, p2, offset + bend, mx, my, dx, dy, L))
+    candidates += [[p1, (p1[0], p2[1]), p2], [p1, (p2[0], p1[1]), p2]]
+    for pts in candidates:
+        h = hits(pts)
+        if h == 0:
             return pts
-        if best_hits is None or hits < best_hits:
-            best, best_hits = pts, hits
-    for corner in ((p1[0], p2[1]), (p2[0], p1[1])):  # last resort: a right angle
-        pts = [p1, corner, p2]
-        if not any(any(segment_hits_rect(a, b, r) for a, b in zip(pts, pts[1:])) for r in obstacles):
-            return pts
+        if best_hits is None or h < best_hits:
+            best, best_hits = pts, h
     return best
+
+
+def _bent(p1, p2, off, mx, my, dx, dy, L) -> list:
+    if off == 0:
+        return [p1, p2]
+    c = (mx - dy / L * off / 0.75, my + dx / L * off / 0.75)  # the curve's middle lies `off` aside
+    return _bezier(p1, c, c, p2)
+
+
+def _square_paths(p1, p2, sides) -> list:
+    """Right-angle paths that leave and enter ports straight out of their sides."""
+    out = []
+    step = {"L": (-0.3, 0), "R": (0.3, 0), "T": (0, 0.3), "B": (0, -0.3)}
+    a = (p1[0] + step[sides[0]][0], p1[1] + step[sides[0]][1]) if sides[0] else p1
+    z = (p2[0] + step[sides[1]][0], p2[1] + step[sides[1]][1]) if sides[1] else p2
+    for mid in ((a[0], z[1]), (z[0], a[1])):
+        out.append([p for k, p in enumerate([p1, a, mid, z, p2]) if k in (0, 4) or p not in (p1, p2)])
+    lanes_y = ((a[1] + z[1]) / 2, max(a[1], z[1]) + 0.45, min(a[1], z[1]) - 0.45)
+    lanes_x = ((a[0] + z[0]) / 2, min(a[0], z[0]) - 0.45, max(a[0], z[0]) + 0.45)
+    for ym, xm in zip(lanes_y, lanes_x):
+        out.append([p1, a, (a[0], ym), (z[0], ym), z, p2])
+        out.append([p1, a, (xm, a[1]), (xm, z[1]), z, p2])
+    return out
 
 
 def _transposed(net, u: int, stub_dirs: dict) -> bool:
@@ -399,7 +430,9 @@ def _component(net: _Net, comp: list, sides: dict, style: Style) -> Block:
             p1 = endpoint(u, eu, (nv.x, nv.y))
             p2 = endpoint(v, ev, (nu.x, nu.y))
             off = 0.22 * ((k + 1) // 2) * (1 if k % 2 else -1)
-            pts = _route(p1, p2, [r for w, r in obstacles if not (w in (u, v) and net.nodes[w].kind == "dot")], off)
+            side = lambda w, e: net.nodes[w].ports[e][2] if net.nodes[w].block is not None and e in net.nodes[w].ports else None
+            pts = _route(p1, p2, [r for w, r in obstacles if not (w in (u, v) and net.nodes[w].kind == "dot")], off,
+                         (side(u, eu), side(v, ev)))
         b.wire(pts)
         if style.show_dims and dims:
             if len(pts) == 2:
