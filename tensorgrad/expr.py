@@ -39,6 +39,75 @@ def _is_number(x) -> bool:
     return isinstance(x, Number) and not isinstance(x, bool)
 
 
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def real_number(c, what: str = "a number"):
+    """`c` as a plain Python int or float, checked real and finite (NumPy scalars
+    become Python numbers). Expressions hold real, finite numbers only: an infinite,
+    NaN or complex weight would make every later result meaningless.
+
+    >>> real_number(1.5), real_number(__import__("numpy").int64(2))
+    (1.5, 2)
+    >>> real_number(float("inf"), "a weight")
+    Traceback (most recent call last):
+    ...
+    ValueError: a weight must be a finite number, got inf
+    """
+    if isinstance(c, bool) or not isinstance(c, Number):
+        raise TypeError(f"{what} must be a number, got {c!r}")
+    if not isinstance(c, numbers.Real):
+        raise TypeError(f"{what} must be a real number, got {c!r} (tensorgrad computes over the reals)")
+    if isinstance(c, numbers.Integral):
+        c = int(c)
+        if abs(c) > _FLOAT_MAX:
+            raise ValueError(f"{what} must be a finite number, got {c} (too large for a float64)")
+        return c
+    c = float(c)
+    if not math.isfinite(c):
+        raise ValueError(f"{what} must be a finite number, got {c!r}")
+    return c
+
+
+def _hash_bottom_up(root: "Tensor") -> None:
+    """Hash every unhashed node under `root`, children first, without recursion (so
+    an expression nested thousands deep hashes)."""
+    stack = [root]
+    while stack:
+        n = stack[-1]
+        pending = [c for c in n.children() if c._hash is None]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        if n._hash is None:
+            object.__setattr__(n, "_hash", hash((type(n).__name__, n.args)))
+
+
+def _equal(a: "Tensor", b: "Tensor") -> bool:
+    """Structural equality by an explicit stack (no recursion; shared pairs once)."""
+    stack, seen = [(a, b)], set()
+    while stack:
+        a, b = stack.pop()
+        if a is b or (id(a), id(b)) in seen:
+            continue
+        if type(a) is not type(b) or hash(a) != hash(b):
+            return False
+        k = a._CHILDREN_AT
+        if k is None:
+            if a.args != b.args:
+                return False
+        else:
+            if a.args[:k] + a.args[k + 1:] != b.args[:k] + b.args[k + 1:]:
+                return False
+            ca, cb = a.children(), b.children()
+            if len(ca) != len(cb):
+                return False
+            stack.extend(zip(ca, cb))
+        seen.add((id(a), id(b)))
+    return True
+
+
 class Tensor:
     """Base class: free `edges` (ordered), their dimension symbols, and operators.
 
@@ -99,12 +168,19 @@ class Tensor:
             return True
         if type(self) is not type(other) or hash(self) != hash(other):
             return False
-        return self.args == other.args
+        return _equal(self, other)
 
     def __hash__(self):
         if self._hash is None:
-            object.__setattr__(self, "_hash", hash((type(self).__name__, self.args)))
+            if any(c._hash is None for c in self.children()):
+                _hash_bottom_up(self)
+            else:
+                object.__setattr__(self, "_hash", hash((type(self).__name__, self.args)))
         return self._hash
+
+    # NumPy defers to our operators (np.float64(2) * x is 2 * x) instead of
+    # treating an expression as an array
+    __array_ufunc__ = None
 
     def __reduce__(self):
         # pickle and copy rebuild from the constructor call; caches are not carried
@@ -590,9 +666,7 @@ class Sum(Tensor):
             raise ValueError("a Sum needs at least one term (use Zero for an empty sum)")
         if len(weights) != len(terms):
             raise ValueError(f"a Sum got {len(terms)} terms but {len(weights)} weights")
-        for w in weights:
-            if not _is_number(w):
-                raise TypeError(f"Sum weights must be numbers, got {w!r}")
+        weights = tuple(real_number(w, "a weight of a sum") for w in weights)
         first = terms[0]
         for t in terms:
             if not isinstance(t, Tensor):
@@ -641,7 +715,7 @@ class Function(Tensor):
         object.__setattr__(self, "spec", spec)
         object.__setattr__(self, "arg", arg)
         object.__setattr__(self, "core", core)
-        params = tuple(params)
+        params = tuple(real_number(p, f"a parameter of {spec.name}") if _is_number(p) else p for p in params)
         object.__setattr__(self, "params", params)
         out = [e for e in arg.edges if not (spec.consumes_core and e in core)]
         dims = arg.dims
@@ -708,8 +782,7 @@ ONE = Product(())
 
 def number(c: Number) -> Tensor:
     """The scalar constant `c` (a weighted empty product)."""
-    if not _is_number(c):
-        raise TypeError(f"expected a number, got {c!r}")
+    c = real_number(c)
     if c == 0:
         return Zero()
     return Sum((ONE,), (c,))
@@ -732,19 +805,32 @@ def ones_like(t: Tensor) -> Tensor:
 
 
 def constant(c: Number, like: Tensor) -> Tensor:
+    c = real_number(c, "a constant")
     if c == 0:
         return Zero(like.edges, like.dim_symbols)
     return scale(ones_like(like), c)
 
 
 def scale(t: Tensor, c: Number) -> Tensor:
-    if not _is_number(c):
-        raise TypeError(f"can only scale by a number, got {c!r}")
+    c = real_number(c, "a scale factor")
     if c == 1:
         return t
     if c == 0:
         return Zero(t.edges, t.dim_symbols)
+    if isinstance(t, Sum) and len(t.terms) == 1:
+        return Sum(t.terms, (t.weights[0] * c,), t.edges)
     return Sum((t,), (c,))
+
+
+def _weighted_terms(t: Tensor) -> list:
+    """(term, weight) pairs of a sum (a scaled sum distributes its weight), or [(t, 1)]:
+    sums built by + and - stay one flat node, so `loss = loss + term` or
+    `loss = 0.9 * loss + term` in a loop never nests thousands deep."""
+    if not isinstance(t, Sum):
+        return [(t, 1)]
+    if len(t.terms) == 1 and isinstance(t.terms[0], Sum):
+        return [(s, w * t.weights[0]) for s, w in zip(t.terms[0].terms, t.terms[0].weights)]
+    return list(zip(t.terms, t.weights))
 
 
 def contract(a: Tensor, b: Tensor) -> Tensor:
@@ -790,7 +876,8 @@ def add(a: Tensor, b: Tensor) -> Tensor:
     for e in a.edges:
         if a.dims[e] != b.dims[e]:
             raise ValueError(f"cannot add tensors whose edge {e!r} has dimensions {a.dims[e]!r} and {b.dims[e]!r}")
-    return Sum((a, b))
+    terms = _weighted_terms(a) + _weighted_terms(b)
+    return Sum([t for t, _ in terms], [w for _, w in terms], a.edges)
 
 
 def power(t: Tensor, p: Number) -> Tensor:

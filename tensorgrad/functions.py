@@ -98,8 +98,9 @@ def hadamard_jacobian(node: Function, fprime: Tensor, fresh: dict) -> Tensor:
 
 
 def elementwise(name: str, fprime: Callable, numeric: Callable, code: str, scalar=None, params_default=(),
-                domain: str = "real", description: str = ""):
+                domain: str = "real", description: str = "", n_params: int = 0):
     """Register an elementwise function; `fprime(node)` is its derivative as an expression.
+    It takes one tensor and up to `n_params` numbers (`params_default` when none given).
 
     `domain` ("real", "positive", "nonzero") says where the function is smooth; the
     test-suite samples inputs from it for every registered function."""
@@ -116,6 +117,9 @@ def elementwise(name: str, fprime: Callable, numeric: Callable, code: str, scala
     def apply(t: Tensor, *params) -> Tensor:
         if not isinstance(t, Tensor):
             raise TypeError(f"{name} expects a tensorgrad expression, got {type(t).__name__}")
+        if len(params) > max(n_params, len(params_default)):
+            raise TypeError(f"tg.{name} takes one tensor{f' and {n_params} number(s)' if n_params else ''}, "
+                            f"got {1 + len(params)} arguments")
         return Function(spec, t, (), params or params_default)
 
     apply.__name__ = name
@@ -149,7 +153,7 @@ def _pow_scalar(x, p):
 exp = elementwise("exp", lambda n: n, lambda xp, x: xp.exp(x), "xp.exp({x})", math.exp)
 log = elementwise("log", lambda n: _reciprocal(n.arg), lambda xp, x: xp.log(x), "xp.log({x})", math.log,
                   domain="positive")
-_pow = elementwise("pow", _pow_prime, _pow_numeric, "{x} ** {p}", _pow_scalar, domain="positive")
+_pow = elementwise("pow", _pow_prime, _pow_numeric, "{x} ** {p}", _pow_scalar, domain="positive", n_params=1)
 
 
 def pow(t: Tensor, p) -> Tensor:  # noqa: A001 - the public name is tg.pow
@@ -207,10 +211,24 @@ def _sign_scalar(x):
     return float((x > 0) - (x < 0))
 
 
-# tanh' = 1 - tanh² = cosh⁻²: ONE factor rather than a sum, so that the derivative of a
-# depth-L tanh network stays one term per path instead of expanding into 2^L terms
-tanh = elementwise("tanh", lambda n: Function("pow", Function("cosh", n.arg), (), (-2,)),
+# tanh' = 1 - tanh² = sech²: ONE factor rather than a sum, so that the derivative of a
+# depth-L tanh network stays one term per path instead of expanding into 2^L terms.
+# sech, not cosh⁻²: sech' = -sech tanh is finite for every real x, where cosh⁻² gave
+# tanh'' = -2 cosh⁻³ sinh = 0·inf = NaN beyond |x| ≈ 710.
+tanh = elementwise("tanh", lambda n: Function("pow", Function("sech", n.arg), (), (2,)),
                    lambda xp, x: xp.tanh(x), "xp.tanh({x})", math.tanh)
+
+
+def _sech_scalar(x):
+    a = math.exp(-math.fabs(x))
+    return 2 * a / (1 + a * a)
+
+
+# 2 e^-|x| / (1 + e^-2|x|): 1/cosh without overflowing cosh
+sech = elementwise("sech", lambda n: scale(hadamard(n, Function("tanh", n.arg)), -1),
+                   lambda xp, x: 2 * xp.exp(-xp.abs(x)) / (1 + xp.exp(-2 * xp.abs(x))),
+                   "2 * xp.exp(-xp.abs({x})) / (1 + xp.exp(-2 * xp.abs({x})))", _sech_scalar,
+                   description="hyperbolic secant 1 / cosh(x)")
 cosh = elementwise("cosh", lambda n: Function("sinh", n.arg), lambda xp, x: xp.cosh(x), "xp.cosh({x})", math.cosh)
 sinh = elementwise("sinh", lambda n: Function("cosh", n.arg), lambda xp, x: xp.sinh(x), "xp.sinh({x})", math.sinh)
 # σ'(x) = σ(x) σ(-x) = σ(1 - σ), kept as ONE product so that Hessians stay one term

@@ -288,7 +288,7 @@ class _Gen:
 
     def op_function(self, d):
         names = ["exp", "log", "sqrt", "pow", "pow", "div"]
-        smooth_extra = ["tanh", "sigmoid", "softplus", "sin", "cos", "cosh", "sinh", "softmax", "logsumexp"]
+        smooth_extra = ["tanh", "sigmoid", "softplus", "sin", "cos", "cosh", "sinh", "sech", "softmax", "logsumexp"]
         rough = ["relu", "abs", "sign", "step"]
         names += [n for n in smooth_extra if hasattr(F, n)]
         if not self.smooth:

@@ -45,6 +45,7 @@ REFERENCE = {
     "pow": lambda x, p: np.power(x, p[0]),
     "tanh": lambda x, p: np.tanh(x),
     "cosh": lambda x, p: np.cosh(x),
+    "sech": lambda x, p: 1 / np.cosh(x),
     "sinh": lambda x, p: np.sinh(x),
     "sigmoid": lambda x, p: _sigmoid(x),
     "softplus": lambda x, p: np.log1p(np.exp(x)),

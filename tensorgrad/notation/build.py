@@ -178,6 +178,8 @@ class _Builder:
     def power(self, base: _Val, exponent: _Val) -> _Val:
         """Elementwise (or scalar) power."""
         if base.const and exponent.const:
+            if base.t < 0 and not float(exponent.t).is_integer():
+                raise ValueError(f"({base.t})^{exponent.t} is not a real number")
             return _Val(float(base.t) ** exponent.t, None, None)
         if exponent.const:
             p = exponent.t
@@ -208,8 +210,6 @@ class _Builder:
         if f in ELEMENTWISE:
             if v.const:
                 return _Val(float(_MATH[f](v.t)), None, None)
-            if f == "sech":  # printed for tanh′ = cosh(u)^(−2); there is no tg.sech
-                return _Val(self.api("cosh")(v.t) ** -1, v.rows, v.cols)
             return _Val(self.api(f)(v.t), v.rows, v.cols)
         raise TypeError(f)  # pragma: no cover
 

@@ -215,7 +215,7 @@ def _trailing_name(text: str) -> bool:
 
 
 _LATEX_FUNCS = {
-    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh", "cosh": r"\cosh", "sinh": r"\sinh",
+    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh", "cosh": r"\cosh", "sech": r"\operatorname{sech}", "sinh": r"\sinh",
     "det": r"\det", "logdet": r"\log\det", "tr": r"\operatorname{tr}", "diag": r"\operatorname{diag}",
     "sum": r"\operatorname{sum}", "abs": r"\operatorname{abs}", "sign": r"\operatorname{sign}",
     "relu": r"\operatorname{relu}", "sigmoid": r"\sigma", "softmax": r"\operatorname{softmax}",

@@ -386,8 +386,10 @@ class _Emitter(_Sums, _Functions):
         vecs = [code for code, ls in cur if (code, ls) not in mats or len(ls) != 2]
         if len(vecs) != len(cur) - 2 or any(ls not in ("", c) for code, ls in cur if len(ls) != 2):
             return None
-        coef = self.let("coef", " * ".join(([weight] if weight else []) + vecs))
-        sc = "[:, None]" if pos == 0 else ""
+        # an array even when every factor is a number (G + G: the weight 1.0 + 1.0)
+        coef = self.let("coef", f"np.asarray({' * '.join(([weight] if weight else []) + vecs)})")
+        per_row = any(ls == c for _, ls in cur)  # a vector along the contracted edge
+        sc = "[:, None]" if pos == 0 and per_row else ""
         def gram_of(m):
             return f"{m}.T @ {m}" if pos == 0 else f"{m} @ {m}.T"
         # X^T diag(c) X is symmetric, so the order of the two output letters does not matter
