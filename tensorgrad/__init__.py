@@ -7,6 +7,7 @@ True
 """
 
 from .canonical import canonical_key
+from .composite import clip, diag, einsum, kron, log_softmax, max, maximum, mean, min, minimum, var  # noqa: A004
 from .derivative import derivative, grad, hessian, unevaluated
 from .directional import hvp, jvp, vjp
 from .draw import draw, draw_steps
@@ -31,6 +32,7 @@ __all__ = [
     "exp", "log", "sqrt", "pow", "tanh", "sigmoid", "softplus", "relu", "abs", "sign", "sin", "cos",
     "cosh", "sinh", "sech", "step", "forget_assumptions",
     "softmax", "logsumexp", "det", "logdet", "inverse", "assume_positive", "assume_sums_to_one",
+    "log_softmax", "mean", "var", "max", "min", "maximum", "minimum", "clip", "diag", "einsum", "kron",
     "derivative", "grad", "hessian", "unevaluated", "jvp", "vjp", "hvp", "expectation",
     "simplify", "equivalent", "canonical_key", "evaluate",
     "to_code", "compile",

@@ -33,6 +33,7 @@ except ImportError as exc:  # pragma: no cover - only without the test extra
 
 import tensorgrad as tg
 
+from . import composite as C
 from . import functions as F
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, number
 from .kinds import KindTable
@@ -290,10 +291,20 @@ class _Gen:
         names = ["exp", "log", "sqrt", "pow", "pow", "div"]
         smooth_extra = ["tanh", "sigmoid", "softplus", "sin", "cos", "cosh", "sinh", "sech", "softmax", "logsumexp"]
         rough = ["relu", "abs", "sign", "step"]
-        names += [n for n in smooth_extra if hasattr(F, n)]
+        names += [n for n in smooth_extra if hasattr(F, n)] + ["log_softmax", "max", "mean", "var"]
         if not self.smooth:
-            names += [n for n in rough if hasattr(F, n)]
+            names += [n for n in rough if hasattr(F, n)] + ["maximum", "clip"]
         name = self.pick(names)
+        if name in ("log_softmax", "max", "mean", "var"):  # along one edge (tensorgrad.composite)
+            u = self.expr(d)
+            if not u.edges:
+                u = Product([u, Delta(self.pick(sorted(DIMS)), self.pick(EDGE_NAMES))])
+            return getattr(C, name)(self.small(u), self.pick(u.edges))
+        if name == "maximum":
+            a = self.expr(d)
+            return C.maximum(a, self.fit(self.expr(d), a.dims) if self.flag(2) else self.pick([0, 0.5, -1]))
+        if name == "clip":
+            return C.clip(self.expr(d), self.pick([-1, -0.5]), self.pick([0.25, 1]))
         if name == "exp":
             return tg.exp(self.small(self.expr(d)))
         if name == "log":

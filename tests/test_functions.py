@@ -60,8 +60,16 @@ REFERENCE = {
     "det": lambda x, axes: np.linalg.det(_moved(x, axes)),
     "logdet": lambda x, axes: np.log(np.abs(np.linalg.det(_moved(x, axes)))),
     "inverse": lambda x, axes: np.moveaxis(np.swapaxes(np.linalg.inv(_moved(x, axes)), -1, -2), (-2, -1), axes),
+    "max": lambda x, axes: x.max(axis=axes[0]),
+    "is_max": lambda x, axes: (x == x.max(axis=axes[0], keepdims=True)) / (x == x.max(axis=axes[0], keepdims=True)).sum(
+        axis=axes[0], keepdims=True),
+    "maximum": lambda x, p: np.where(x > p[0], x, p[0]),
+    "minimum": lambda x, p: np.where(x < p[0], x, p[0]),
+    "above": lambda x, p: np.where(x > p[0], 1.0, np.where(x == p[0], 0.5, 0.0)),
+    "below": lambda x, p: np.where(x < p[0], 1.0, np.where(x == p[0], 0.5, 0.0)),
 }
-PARAMS = {"pow": [(2,), (3,), (-1,), (0.5,), (-1.5,), (1.7,)]}
+PARAMS = {"pow": [(2,), (3,), (-1,), (0.5,), (-1.5,), (1.7,)],
+          "maximum": [(0.25,), (-0.5,)], "minimum": [(0.25,), (-0.5,)], "above": [(0.25,)], "below": [(0.25,)]}
 
 
 def _sample(domain, shape):

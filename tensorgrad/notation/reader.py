@@ -205,12 +205,13 @@ class _Reader(_ChainReader):
         if not t.core:
             if name == "pow":
                 return self.power(t, rows, cols)
+            params = tuple(_num(p) for p in t.params)  # maximum(x, 0)
             if rows is None and cols is not None:  # a row vector: f(u)ᵀ
-                return _T(Call(name, (self.read(t.arg, cols, None),)))
-            return Call(name, (self.read(t.arg, rows, cols),))
+                return _T(Call(name, (self.read(t.arg, cols, None),) + params))
+            return Call(name, (self.read(t.arg, rows, cols),) + params)
         arg = t.arg
-        if name in ("softmax", "logsumexp") and len(t.core) == 1 and len(arg.edges) == 1:
-            if name == "softmax":
+        if name in ("softmax", "logsumexp", "is_max", "max") and len(t.core) == 1 and len(arg.edges) == 1:
+            if name in ("softmax", "is_max"):
                 if rows is None:
                     return _T(Call(name, (self.read(arg, cols, None),)))
                 return Call(name, (self.read(arg, rows, cols),))
