@@ -1,8 +1,9 @@
 """Regenerate the figures/ gallery: the five classic tensor-diagram derivations and
 the Hessians of the benchmark card.
 
-    .venv/bin/python scripts/make_figures.py            # writes figures/*.png and *.svg
-    .venv/bin/python scripts/make_figures.py --out DIR --only lsq_gradient --png-only
+    .venv/bin/python scripts/make_figures.py            # writes figures/*.png
+    .venv/bin/python scripts/make_figures.py --out DIR --only 4_least_squares --svg
+    .venv/bin/python scripts/make_figures.py --report   # crossings, wires through nodes, sizes
 
 Functions that are not (yet) registered are skipped with a note, so the script runs
 against whatever tensorgrad.functions provides.
@@ -197,7 +198,7 @@ def _derive(f, x, order):
 # Driver
 # ---------------------------------------------------------------------------
 
-def make(out: str, only=None, formats=("png", "svg"), verbose=True) -> list:
+def make(out: str, only=None, formats=("png",), verbose=True) -> list:
     """Write the gallery into `out`; returns the paths written."""
     os.makedirs(out, exist_ok=True)
     written = []
@@ -271,7 +272,7 @@ def expected_labels(t) -> list:
 def gallery_blocks():
     """name -> (block, expressions drawn in it) for every gallery figure (no rendering)."""
     from tensorgrad.draw import _style
-    from tensorgrad.draw.layout import add_title, build
+    from tensorgrad.draw.layout import add_legend, add_title, build
     from tensorgrad.draw.steps import steps_block
     style = _style()
     out = {}
@@ -285,6 +286,7 @@ def gallery_blocks():
         except (LookupError, NotImplementedError):
             continue
         b = build(h, style)
+        add_legend(b, style)
         add_title(b, title, style)
         out[case] = (b, [h])
     return out
@@ -322,13 +324,14 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "figures"))
     p.add_argument("--only", nargs="*", help="figure names (e.g. 4_least_squares hessian_lsq)")
-    p.add_argument("--png-only", action="store_true")
+    p.add_argument("--svg", action="store_true", help="also write an SVG of each figure")
+    p.add_argument("--png-only", action="store_true", help="(the default; kept for old scripts)")
     p.add_argument("--report", action="store_true", help="print the geometry table of every figure instead")
     a = p.parse_args(argv)
     if a.report:
         print(report())
         return
-    make(a.out, set(a.only) if a.only else None, ("png",) if a.png_only else ("png", "svg"))
+    make(a.out, set(a.only) if a.only else None, ("png", "svg") if a.svg else ("png",))
 
 
 if __name__ == "__main__":

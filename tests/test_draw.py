@@ -282,7 +282,8 @@ def test_derivation_without_derivative_shows_simplification():
 # ---------------------------------------------------------------------------
 
 def test_gallery_figure_regenerates(tmp_path):
-    written = _script().make(str(tmp_path), only={"5_matrix_gradient", "hessian_lsq"}, verbose=False)
+    written = _script().make(str(tmp_path), only={"5_matrix_gradient", "hessian_lsq"}, formats=("png", "svg"),
+                             verbose=False)
     names = sorted(os.path.basename(p) for p in written)
     assert names == ["5_matrix_gradient.png", "5_matrix_gradient.svg", "hessian_lsq.png", "hessian_lsq.svg"]
     img = matplotlib.image.imread(str(tmp_path / "5_matrix_gradient.png"))

@@ -17,7 +17,7 @@ import io
 from ..display import inline
 from ..expr import Tensor
 from .block import Style
-from .layout import add_title, build
+from .layout import add_legend, add_title, build
 from .steps import Step, derivation_steps, steps_block
 
 __all__ = ["draw", "draw_steps", "derivation_steps", "png_bytes", "Step", "Style"]
@@ -42,15 +42,21 @@ def draw(expr: Tensor, path=None, **options):
     (role -> colour; roles: variable, variable_edge, wire, copy, edge_label,
     function, derivative, text, weight, caption, dims).
 
-    Conventions: a tensor is a small labelled box, a line per contracted edge, a
-    labelled stub per free edge; the small triangle on a box marks its first
-    declared edge (so a matrix and its transpose differ); black dots are copy
-    tensors; boxes are functions; a dashed box is an unevaluated derivative.
+    Conventions (as in the Tensor Cookbook): a tensor is a small labelled box, a
+    line per contracted edge, a labelled stub per free edge (only free edges carry
+    labels); a matrix's row leg goes left and its column leg right, so one drawn the
+    other way round reads `Aᵀ`; a small triangle marks the first edge of a tensor of
+    order 3 or more; black dots are copy tensors (captioned under the drawing); a
+    green box is a function of the network inside it, the edges it sums over ending
+    in a bar and the edge it acts along (softmax) drawn green; a sum inside a product
+    is bracketed, its terms one under another, their edges running to the brackets;
+    a dashed box is an unevaluated derivative.
     """
     from .render import figure, save
     title = options.pop("title", None)
     style = _style(**options)
     block = build(expr, style)
+    add_legend(block, style)
     if title:
         add_title(block, title, style)
     fig = figure(block, style)

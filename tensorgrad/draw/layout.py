@@ -45,3 +45,14 @@ def add_title(b: Block, title: str, style: Style):
     x0, _, _, y1 = b.bbox
     b.text(x0, y1 + 0.25, title, role="text", ha="left", va="bottom", rel=1.05, style=style)
 
+
+
+LEGEND = "● copy tensor: its edges share one index (a dot on one edge sums over it)"
+
+
+def add_legend(b: Block, style: Style):
+    """A line under the drawing saying what the black dots are, if there are any."""
+    if b.bbox is None or not any(it[0] == "dot" for it in b.items):
+        return
+    x0, y0, _, _ = b.bbox
+    b.text(x0, y0 - 0.2, LEGEND, role="caption", ha="left", va="top", rel=0.8, style=style, italic=True)

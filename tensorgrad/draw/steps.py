@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..expr import Derivative, Sum, Tensor, Variable
 from .block import Block, Style
-from .layout import build
+from .layout import add_legend, build
 
 # Steps that only reorder or re-bracket: applied, but never given a panel of their own.
 QUIET = {"sort_factors", "sort_terms", "flatten_product", "flatten_sum", "single_factor", "single_term",
@@ -223,6 +223,7 @@ def steps_block(steps: list, style: Style, title: str | None = None) -> Block:
         if k > 0 and not isinstance(s.expr, Derivative):  # each panel equals the one before
             out.text(0.05, dy + b.baseline, "=", role="text", ha="left", style=style)
         y = y0 + dy - 0.4
+    add_legend(out, style)
     return out
 
 
