@@ -84,29 +84,33 @@ def opaque(name: str, x, out: dict) -> Function:
 # The five classic figures (The Tensor Cookbook)
 # ---------------------------------------------------------------------------
 
+MULTIPLY_OUT_FIRST = {"4_least_squares", "5_matrix_gradient"}
+
+
 def classic_figures():
-    """name -> (expression, wrt, title, caption overrides {rule: caption}, multiply out first)."""
+    """name -> (expression, wrt, title, caption overrides {rule: caption}); the ones in
+    MULTIPLY_OUT_FIRST are multiplied out before differentiating, as the book does."""
     figs = {}
     x = Variable("x", i="n")
     A = opaque("A", x, {"i": "m", "j": "n"})
-    figs["1_pseudo_linear"] = (A @ x.rename(i="j"), x, "Gradient of the pseudo-linear form A(x) x", {}, False)
+    figs["1_pseudo_linear"] = (A @ x.rename(i="j"), x, "Gradient of the pseudo-linear form A(x) x", {})
 
     x = Variable("x", i="n")
     v = opaque("v", x, {"k": "d"})
     f = opaque("f", v, {})
-    figs["2_chain_rule"] = (f, x, "Chain rule: J_f∘v(x) = ∇f(v(x)) J_v(x)", {}, False)
+    figs["2_chain_rule"] = (f, x, "Chain rule: J_f∘v(x) = ∇f(v(x)) J_v(x)", {})
 
     grad = tg.grad(f, x).simplify()
-    figs["3_hessian_chain_rule"] = (grad, x, "Hessian chain rule: H = Dvᵀ D²f Dv + Σ_k ∂f/∂u_k ∇²v_k", {}, False)
+    figs["3_hessian_chain_rule"] = (grad, x, "Hessian chain rule: H = Dvᵀ D²f Dv + Σ_k ∂f/∂u_k ∇²v_k", {})
 
     A = Variable("A", i="m", j="n"); x = Variable("x", j="n"); b = Variable("b", i="m")
     r = A @ x - b
-    figs["4_least_squares"] = (r @ r, x, "Least squares: ∇‖Ax − b‖² = 2AᵀAx − 2Aᵀb", {}, True)
+    figs["4_least_squares"] = (r @ r, x, "Least squares: ∇‖Ax − b‖² = 2AᵀAx − 2Aᵀb", {})
 
     X = Variable("X", i="m", j="n"); a = Variable("a", j="n"); b = Variable("b", i="m")
     r = X @ a - b
     figs["5_matrix_gradient"] = (r @ r, X, "Matrix-shaped gradient: ∇_X ‖Xa − b‖² = 2(Xa − b)aᵀ",
-                                 {"eliminate_identity": "the degree-4 identity splits into two wires"}, True)
+                                 {"eliminate_identity": "the degree-4 identity splits into two wires"})
     return figs
 
 
@@ -212,10 +216,10 @@ def make(out: str, only=None, formats=("png",), verbose=True) -> list:
         if verbose:
             print("wrote", stem, file=sys.stderr)
 
-    for name, (expr, wrt, title, overrides, expand) in classic_figures().items():
+    for name, (expr, wrt, title, overrides) in classic_figures().items():
         if only and name not in only:
             continue
-        steps = derivation_steps(expr, wrt=wrt, max_panels=7, expand=expand)
+        steps = derivation_steps(expr, wrt=wrt, max_panels=7, expand=name in MULTIPLY_OUT_FIRST)
         for rule, text in overrides.items():  # the first panel where the rule fired
             s = next((s for s in steps if rule in s.rules), None)
             if s is not None:
@@ -276,8 +280,8 @@ def gallery_blocks():
     from tensorgrad.draw.steps import steps_block
     style = _style()
     out = {}
-    for name, (expr, wrt, title, _, expand) in classic_figures().items():
-        steps = derivation_steps(expr, wrt=wrt, max_panels=7, expand=expand)
+    for name, (expr, wrt, title, _) in classic_figures().items():
+        steps = derivation_steps(expr, wrt=wrt, max_panels=7, expand=name in MULTIPLY_OUT_FIRST)
         out[name] = (steps_block(steps, style, title), [s.expr for s in steps])
     for case, (thunk, title) in benchmark_cases().items():
         try:
