@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import tensorgrad as tg
-from tensorgrad.expr import FUNCTIONS
+from tensorgrad.expr import FUNCTIONS, Function
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "functions.md"
 
@@ -32,11 +32,21 @@ How to add a function: [contributing.md](contributing.md#adding-a-function).
 """
 
 
+TWO_ARGUMENTS = ("maximum", "minimum")
+
+
 def _example(name: str):
     """(expression, derivative to print, acts-on text) for one registered function."""
     x = tg.Variable("x", i="n")
     X = tg.Variable("X", i="n", j="n")
     spec = FUNCTIONS[name]
+    if not hasattr(tg, name):  # an internal helper (e.g. the indicator in max′): built directly
+        core = ("i",) * spec.n_core
+        e = Function(spec, x, core)
+        return e, tg.derivative(e, x), "internal (no `tg.` builder)"
+    if name in TWO_ARGUMENTS:
+        e = getattr(tg, name)(x, 0)
+        return e, tg.grad(tg.sum(e), x), "two tensors or numbers, elementwise (shown with 0)"
     if spec.extra.get("elementwise"):
         e = x ** 3 if name == "pow" else getattr(tg, name)(x)
         return e, tg.grad(tg.sum(e), x), "elementwise (f′ shown for each entry)"
