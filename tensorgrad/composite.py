@@ -95,7 +95,7 @@ def _max_numeric(xp, x, axes, params):
 
 def _is_max_numeric(xp, x, axes, params):
     y = xp.moveaxis(x, axes[0], -1)
-    hit = (y == xp.amax(y, -1)[..., None]) * 1.0
+    hit = (y == xp.amax(y, -1)[..., None]) * xp.ones_like(y)
     return xp.moveaxis(hit / hit.sum(-1)[..., None], -1, axes[0])
 
 
@@ -105,7 +105,7 @@ register(FunctionSpec(
     extra={"domain": "real"}))
 register(FunctionSpec(
     "is_max", _is_max_jacobian, _is_max_numeric,
-    "xp.moveaxis((lambda y: (lambda h: h / h.sum(-1)[..., None])((y == xp.amax(y, -1)[..., None]) * 1.0))"
+    "xp.moveaxis((lambda y: (lambda h: h / h.sum(-1)[..., None])((y == xp.amax(y, -1)[..., None]) * xp.ones_like(y)))"
     "(xp.moveaxis({x}, {axis}, -1)), -1, {axis})",
     n_core=1, description="1/k where an entry is one of the k maxima along the core edge, else 0",
     extra={"domain": "real"}))
@@ -143,7 +143,7 @@ def _bound_spec(name: str, slope: str, op: str, template: str):
     register(FunctionSpec(name, jacobian, numeric, template, scalar=(builtins.max if op == ">" else builtins.min),
                           description=f"elementwise {name} with the number p", extra={"domain": "real"}))
     register(FunctionSpec(slope, lambda node, fresh: _is_max_jacobian(node, fresh), slope_numeric,
-                          f"(({{x}} {op} {{p}}) * 1.0 + ({{x}} == {{p}}) * 0.5)",
+                          f"((({{x}} {op} {{p}}) + ({{x}} == {{p}}) * 0.5) * xp.ones_like({{x}}))",
                           scalar=lambda x, c: float(x > c if op == ">" else x < c) + 0.5 * (x == c),
                           description=f"derivative of {name}(x, p): 1 where x {op} p, 1/2 where x = p, else 0",
                           extra={"domain": "real"}))

@@ -177,3 +177,20 @@ def test_every_new_function_draws():
 def test_bad_arguments(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+def test_dask_and_torch_values_keep_their_library_and_dtype():
+    da = pytest.importorskip("dask.array")
+    torch = pytest.importorskip("torch")
+    Zt = Zv.copy()
+    Zt[1, 0] = Zt[2, 0] = 5.0  # a tie in column 0
+    for name in ("max", "min", "clip", "log_softmax", "var"):
+        f = CASES[name][0]
+        g = tg.grad(tg.sum(f), f.variables[0]).simplify()
+        for t in (f, g):
+            want = tg.evaluate(t, {f.variables[0]: Zt if f.variables[0].name == "Z" else xv})
+            val = Zt if f.variables[0].name == "Z" else xv
+            got_dask = tg.evaluate(t, {f.variables[0]: da.from_array(val, chunks=2)}, compute=True)
+            got_torch = tg.evaluate(t, {f.variables[0]: torch.tensor(val)})
+            assert rel_err(got_dask, want) < 1e-13, name
+            assert got_torch.dtype == torch.float64 and rel_err(got_torch.numpy(), want) < 1e-13, name

@@ -94,6 +94,11 @@ class _Functions:
             sq = b.sum_axis(f"{b.mod}.exp({x} - {m})", ax, False)
             return f"{b.mod}.squeeze({m}, {ax}) + {b.mod}.log({sq})" if b.mod != "torch" else \
                 f"{m}.squeeze({ax}) + torch.log({sq})"
+        if name == "max":
+            return b.max(x, ax, False)
+        if name == "is_max":  # the maximum's one-hot, k ties 1/k each (in x's dtype)
+            hit = self.let("hit", f"({x} == {b.max(x, ax, True)}) * {b.mod}.ones_like({x})")
+            return f"{hit} / {b.sum_axis(hit, ax, True)}"
         if name in ("det", "logdet", "inverse") and len(axes) == 2:
             two_d = len(f.arg.edges) == 2
             m = x if two_d and tuple(axes) == (0, 1) else (
