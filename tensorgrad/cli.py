@@ -31,6 +31,18 @@ class UsageError(Exception):
     """Bad input from the command line (exit status 2)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), like every other bad input."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _function_name(command: str, wrt: str) -> str:
+    from .plan.backends import _ident
+    return _ident(f"{command}_{wrt}")
+
+
 # ---------------------------------------------------------------------------
 # Input
 # ---------------------------------------------------------------------------
@@ -246,7 +258,7 @@ def _run_derivative(args, out) -> int:
     if args.index and has_matrix:
         print(to_index(result), file=out)
     if args.code:
-        print(_to_code()(result, backend=args.code, name=f"{args.command}_{args.wrt}"), file=out)
+        print(_to_code()(result, backend=args.code, name=_function_name(args.command, args.wrt)), file=out)
     if args.draw:
         _draw(result, args.draw)
         print(f"drew {args.draw}", file=out)
@@ -322,15 +334,15 @@ def _run_demo(args, out) -> int:
             f, x, inner, result, _ = _derive(kind, text, wrt, None, True)
             path = os.path.join(args.out, f"{k + 1}_{kind}_{wrt}.py")
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(_to_code()(result, name=f"{kind}_{wrt}"))
+                fh.write(_to_code()(result, name=_function_name(kind, wrt)))
             print(f"wrote {path}", file=out)
         print(file=out)
     return status
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tensorgrad",
+    parser = _Parser(
+        prog="tensorgrad", allow_abbrev=False,
         description="Symbolic gradients, Jacobians and Hessians of matrix expressions.",
         epilog='example: tensorgrad grad "norm2(A*x - b)^2" --wrt x --check',
     )
@@ -341,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("hessian", "Hessian of a scalar expression"),
         ("jacobian", "Jacobian (derivative) of any expression"),
     ):
-        p = sub.add_parser(kind, help=helptext, description=f"{helptext.capitalize()} in matrix notation.")
+        p = sub.add_parser(kind, help=helptext, description=f"{helptext.capitalize()} in matrix notation.",
+                           allow_abbrev=False)
         p.add_argument("expression", help="matrix notation, e.g. \"norm2(A*x - b)^2\" or \"x.T @ A @ x\"")
         p.add_argument("--wrt", required=True, metavar="NAME", help="the variable to differentiate with respect to")
         p.add_argument("--shapes", metavar="SPEC", help='declare variables: "A:m,n x:n t:" or JSON {"A": ["m","n"]}')
@@ -360,15 +373,45 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of the ``tensorgrad`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_expression_not_an_option(parser, sys.argv[1:] if argv is None else list(argv)))
     out = sys.stdout
-    try:
+    from .deep import on_big_stack
+    try:  # on a large stack: 150 nested parentheses are input like any other
         if args.command == "demo":
-            return _run_demo(args, out)
-        return _run_derivative(args, out)
-    except (UsageError, ValueError, TypeError) as e:
+            return on_big_stack(_run_demo, args, out)
+        return on_big_stack(_run_derivative, args, out)
+    except OSError as e:  # an output path that cannot be written
+        where = f" {e.filename!r}" if e.filename else ""
+        print(f"tensorgrad: error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (UsageError, ValueError, TypeError, ArithmeticError, LookupError) as e:
         print(f"tensorgrad: error: {_one_line(e)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _expression_not_an_option(parser, argv: list) -> list:
+    """An expression may start with '-' (``tensorgrad grad "-x'*x" --wrt x``): the
+    first argument after the command that starts with '-' but is no option is the
+    expression; a leading space keeps argparse from reading it as an option (the
+    notation ignores spaces)."""
+    argv = list(argv)
+    if not argv or argv[0] not in ("grad", "hessian", "jacobian"):
+        return argv
+    options = {"-h", "--help", "--wrt", "--shapes", "--latex", "--index", "--draw", "--steps", "--code", "--check",
+               "--no-simplify"}
+    takes_value = {"--wrt", "--shapes", "--draw", "--steps", "--code"}
+    k = 1
+    while k < len(argv):
+        a = argv[k]
+        if a == "--":
+            break
+        if a.split("=", 1)[0] in options:
+            k += 2 if a in takes_value else 1
+            continue
+        if a.startswith("-"):
+            argv[k] = " " + a
+        break
+    return argv
 
 
 if __name__ == "__main__":  # pragma: no cover

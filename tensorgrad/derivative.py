@@ -11,6 +11,7 @@ from __future__ import annotations
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, fresh_name
 from .kinds import KindTable
 from .symmetric import check_convention, cookbook, groups_of, symmetrize
+from .deep import deep
 
 #: d t / d x for each node kind: entry(t, x, new edge names, memo)
 DERIVATIVE = KindTable("derivative")
@@ -47,6 +48,7 @@ def _check_args(f, x):
         raise TypeError(f"can only differentiate with respect to a Variable, got {type(x).__name__} {x}")
 
 
+@deep
 def derivative(f: Tensor, x: Variable, new_edges: dict | None = None) -> Tensor:
     """The Jacobian df/dx: edges f.edges, then one new edge per edge of x.
 
@@ -59,6 +61,7 @@ def derivative(f: Tensor, x: Variable, new_edges: dict | None = None) -> Tensor:
     return differentiate(f, x, _new_edge_names(f, x, new_edges))
 
 
+@deep
 def grad(f: Tensor, x: Variable, convention: str = "symmetric") -> Tensor:
     """Gradient of a scalar f: same edges as x.
 
@@ -73,6 +76,7 @@ def grad(f: Tensor, x: Variable, convention: str = "symmetric") -> Tensor:
     return cookbook(g, groups_of(x)) if convention == "cookbook" else g
 
 
+@deep
 def hessian(f: Tensor, x: Variable, convention: str = "symmetric") -> Tensor:
     """derivative(grad(f, x), x): edges of x, then the same names primed.
 

@@ -27,6 +27,7 @@ from .kinds import KindTable
 from .rewrite import with_edge_order
 from .simplify import simplify
 from .symmetric import groups_of, symmetrize
+from .deep import deep
 
 __all__ = ["jvp", "vjp", "hvp"]
 
@@ -275,6 +276,7 @@ def _finish(t: Tensor | None, edges: tuple, dimt: tuple) -> Tensor:
     return with_edge_order(_collect_outer(simplify(t)), edges)
 
 
+@deep
 def jvp(f: Tensor, x: Variable, v: Tensor) -> Tensor:
     """Directional derivative: `derivative(f, x)` contracted with `v` over x's new
     edges; `v` has x's edges and dimensions; the result has f's edges.
@@ -289,6 +291,7 @@ def jvp(f: Tensor, x: Variable, v: Tensor) -> Tensor:
     return _finish(_forward(f, x, v, {}), f.edges, f.dim_symbols)
 
 
+@deep
 def vjp(f: Tensor, x: Variable, u: Tensor) -> Tensor:
     """`u` (with f's edges) contracted with `derivative(f, x)` over f's edges; the
     result has x's edges.
@@ -303,6 +306,7 @@ def vjp(f: Tensor, x: Variable, u: Tensor) -> Tensor:
     return _finish(_backward(f, x, u), x.edges, x.dim_symbols)
 
 
+@deep
 def hvp(f: Tensor, x: Variable, v: Tensor) -> Tensor:
     """Hessian-vector product of a scalar f: `derivative(grad(f, x), x)` contracted
     with `v` over the new edges; the result has x's edges. Forward over reverse:

@@ -28,6 +28,7 @@ from .arrays import library_of
 from .expr import Tensor, Variable
 from .plan import build, dims_of, function_source, variables_of
 from .symmetric import check_value
+from .deep import deep
 
 __all__ = ["evaluate", "plan_report", "bind_dims", "variables_of", "dims_of"]
 
@@ -83,6 +84,7 @@ def bind_dims(t: Tensor, values: Mapping, dims: Mapping | None = None) -> tuple[
     return arrays, sizes
 
 
+@deep
 def evaluate(t: Tensor, values: Mapping, edges=None, dims: Mapping | None = None, compute: bool = False):
     """Evaluate `t` numerically; axes follow `edges` (default `t.edges`).
 

@@ -28,6 +28,7 @@ import numbers
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, fresh_name, hadamard
 from .rewrite import fixpoint
 from .simplify import flatten_all, simplify
+from .deep import deep
 
 __all__ = ["expectation"]
 
@@ -174,6 +175,7 @@ def _expect_product(p: Product, x: Variable, mean: Tensor, cov: Tensor, pair_edg
     return out
 
 
+@deep
 def expectation(f: Tensor, x: Variable, mean=0, cov=None) -> Tensor:
     """E[f] for x ~ N(mean, cov), f polynomial in x (any degree; x a tensor of any
     order). Exact, by Isserlis' theorem; the result is an expression in mean and cov

@@ -108,6 +108,37 @@ def _equal(a: "Tensor", b: "Tensor") -> bool:
     return True
 
 
+def _to_flat(root: "Tensor") -> list:
+    """The distinct nodes under `root` as (class, args), children first, with each
+    child in args replaced by its position in the list (root last)."""
+    index, out, stack = {}, [], [(root, False)]
+    while stack:
+        n, ready = stack.pop()
+        if id(n) in index:
+            continue
+        if not ready:
+            stack.append((n, True))
+            stack.extend((c, False) for c in n.children() if id(c) not in index)
+            continue
+        args, k = list(n.args), n._CHILDREN_AT
+        if k is not None:
+            args[k] = tuple(index[id(c)] for c in args[k]) if n._CHILDREN_MANY else index[id(args[k])]
+        index[id(n)] = len(out)
+        out.append((type(n), tuple(args)))
+    return out
+
+
+def _from_flat(records: list) -> "Tensor":
+    nodes: list = []
+    for cls, args in records:
+        k = cls._CHILDREN_AT
+        if k is not None:
+            args = list(args)
+            args[k] = tuple(nodes[j] for j in args[k]) if cls._CHILDREN_MANY else nodes[args[k]]
+        nodes.append(cls(*args))
+    return nodes[-1]
+
+
 class Tensor:
     """Base class: free `edges` (ordered), their dimension symbols, and operators.
 
@@ -183,8 +214,10 @@ class Tensor:
     __array_ufunc__ = None
 
     def __reduce__(self):
-        # pickle and copy rebuild from the constructor call; caches are not carried
-        return (type(self), self.args)
+        # pickle and copy rebuild from the constructor calls, listed children first
+        # (flat: a network nested thousands deep pickles; shared nodes stay shared);
+        # caches are not carried
+        return (_from_flat, (_to_flat(self),))
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -281,8 +314,17 @@ class Tensor:
         """Number of nodes in the expression tree (a measure of network size); a
         shared sub-network counts once per occurrence. See `distinct_size`."""
         n = self._cache.get("size")
-        if n is None:
-            n = self._cache["size"] = 1 + sum(c.size() for c in self.children())
+        if n is None:  # children first, by an explicit stack (any depth)
+            stack = [self]
+            while stack:
+                t = stack[-1]
+                pending = [c for c in t.children() if "size" not in c._cache]
+                if pending:
+                    stack.extend(pending)
+                    continue
+                stack.pop()
+                t._cache["size"] = 1 + sum(c._cache["size"] for c in t.children())
+            n = self._cache["size"]
         return n
 
     def distinct_size(self) -> int:

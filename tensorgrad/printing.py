@@ -18,6 +18,7 @@ from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Z
 from .functions import FunctionSpec
 from .kinds import KindTable
 from .naming import LETTERS, PRE_ACTIVATION, Scheme
+from .deep import deep
 
 
 def exact_form(c) -> tuple:
@@ -71,6 +72,7 @@ INDEX_NOTATION = KindTable("index notation")
 _NAMED: ContextVar = ContextVar("named", default=None)
 
 
+@deep
 def index_notation(t: Tensor) -> str:
     named = _NAMED.get()
     if named is not None:
@@ -80,6 +82,7 @@ def index_notation(t: Tensor) -> str:
     return INDEX_NOTATION(t)
 
 
+@deep
 def with_names(t: Tensor) -> str:
     """Index notation with repeated sub-expressions named in a trailing ``where``
     list (``p[i] p[i]  where p[i] = softmax_{i}(…)``; see :mod:`tensorgrad.naming`)."""
@@ -260,6 +263,7 @@ def _wrap(t: Tensor) -> str:
     return f"({s})" if isinstance(t, Sum) else s
 
 
+@deep
 def python_repr(t: Tensor) -> str:
     """`tg.Kind(*args)`; a variable in its declared keyword form where it can be."""
     if isinstance(t, Variable):

@@ -17,6 +17,7 @@ from .canonical import _stable_hash, canonical_key, isomorphic, normal_number, r
 from .expr import (Delta, Derivative, Function, Product, Sum, Tensor, Zero, _is_number, as_number, constant,
                    fresh_name, number, ones_like, scale)
 from .rewrite import Rewriter, fixpoint, speculative
+from .deep import deep
 
 # ---------------------------------------------------------------------------
 # Products
@@ -601,6 +602,7 @@ def _tidy_function(f: Function) -> Function:
     return out
 
 
+@deep
 def simplify(t: Tensor, trace: list | None = None, expand: bool = False) -> Tensor:
     """An equivalent, simplified expression (idempotent).
 
@@ -641,6 +643,7 @@ def _as_expression(t, other) -> Tensor:
     raise TypeError(f"equivalent expects tensorgrad expressions (or a number), got {type(t).__name__}")
 
 
+@deep
 def equivalent(a: Tensor, b: Tensor) -> bool:
     """True iff a and b are the same network after simplification, up to renaming
     internal edges and reordering factors and terms. A number stands for that

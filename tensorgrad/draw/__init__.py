@@ -19,6 +19,7 @@ from ..expr import Tensor
 from .block import Style
 from .layout import add_legend, add_title, build
 from .steps import Step, derivation_steps, steps_block
+from ..deep import deep
 
 __all__ = ["draw", "draw_steps", "derivation_steps", "png_bytes", "Step", "Style"]
 
@@ -33,6 +34,7 @@ def _style(font_size=11.0, font_family="DejaVu Sans", show_dims=False, scale=1.0
                  colors=dict(colors or {}), wrap=wrap)
 
 
+@deep
 def draw(expr: Tensor, path=None, **options):
     """Draw `expr` as a tensor diagram; returns a matplotlib Figure, saved to `path`
     (PNG, SVG or PDF by extension) if given.
@@ -65,6 +67,7 @@ def draw(expr: Tensor, path=None, **options):
     return inline(fig)
 
 
+@deep
 def draw_steps(expr: Tensor, wrt=None, path=None, max_panels: int = 6, title: str | None = None, **options):
     """Draw a derivation: `expr`, then (if `wrt` is a Variable) the unevaluated
     derivative as a dashed box, the derivative rules applied, and the rewrites

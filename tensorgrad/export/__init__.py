@@ -38,6 +38,7 @@ from typing import Mapping
 from ..expr import Tensor
 from ..plan import BACKENDS, DEFAULT_SIZE, build, function_source
 from ..plan.backends import MODULE_NAMES
+from ..deep import deep
 
 __all__ = ["to_code", "compile", "BACKENDS", "DEFAULT_SIZE"]
 
@@ -80,6 +81,7 @@ def _arg_names(args) -> tuple | None:
     return tuple(names)
 
 
+@deep
 def to_code(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mapping | None = None,
             args=None) -> str:
     """Python source defining `def name(<variables sorted by name>, *, <free dims>)`.
@@ -121,6 +123,7 @@ def _check_function_name(name) -> None:
 _CACHE: dict = {}
 
 
+@deep
 def compile(expr_or_dict, backend: str = "numpy", name: str = "f", sizes: Mapping | None = None,  # noqa: A001
             args=None):
     """The function `to_code` writes, ready to call (cached per expression structure).

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .shapes import _analyse, _Analysis, _constant, _integer_exponent
 from .syntax import ELEMENTWISE, BinOp, Call, Name, Neg, Node, Number, Transpose
 from .tokens import NotationError
+from ..deep import deep
 
 
 # ---------------------------------------------------------------------------
@@ -271,10 +272,16 @@ class _Builder:
                 if p < 0:
                     a = self.inverse(a)
                     p = -p
-                result = a
-                for _ in range(p - 1):
-                    result = self.matmul(result, a)
-                return result
+                # repeated squaring: A^1000000 is 20 products of shared nodes, not a
+                # chain a million deep
+                result, square = None, a
+                while True:
+                    if p & 1:
+                        result = square if result is None else self.matmul(result, square)
+                    p >>= 1
+                    if not p:
+                        return result
+                    square = self.matmul(square, square)
             raise TypeError(op)  # pragma: no cover
         if isinstance(node, Call):
             return self.call(node)
@@ -329,6 +336,7 @@ class _Builder:
         raise TypeError(f"unknown function {f!r}")  # pragma: no cover
 
 
+@deep
 def parse(text: str, shapes=None):
     """Parse matrix notation into a tensorgrad expression.
 

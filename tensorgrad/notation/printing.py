@@ -73,6 +73,7 @@ from .naming import name_intermediates
 from .reader import _check_roles, _Reader, default_roles
 from .render import _Latex, _Unicode
 from .syntax import COMMUTATION, BinOp, Call, Name, Neg, Node, Number, Transpose, _children
+from ..deep import deep
 
 __all__ = ["to_matrix", "to_latex", "to_index", "to_notation_ast", "default_roles", "KRON_CONVENTION", "kron_convention", "kron_edges"]
 
@@ -198,6 +199,7 @@ def _render(t, rows, cols, renderer, simplify: bool, names: bool) -> str:
     return renderer.where(renderer(main), [(renderer.name(n), renderer(d)) for n, d in defs])
 
 
+@deep
 def to_matrix(t, rows: str | None = None, cols: str | None = None, simplify: bool = True,
               names: bool = True) -> str:
     """Matrix notation of ``t`` as Unicode text (``2Aᵀ(A x − b)``).
@@ -215,6 +217,7 @@ def to_matrix(t, rows: str | None = None, cols: str | None = None, simplify: boo
     return out
 
 
+@deep
 def to_latex(t, rows: str | None = None, cols: str | None = None, simplify: bool = True,
              names: bool = True) -> str:
     """Like :func:`to_matrix`, as LaTeX (``2 A^{\\top}\\left(A x - b\\right)``)."""
