@@ -47,7 +47,7 @@ def _example(name: str):
     if name in TWO_ARGUMENTS:
         e = getattr(tg, name)(x, 0)
         return e, tg.grad(tg.sum(e), x), "two tensors or numbers, elementwise (shown with 0)"
-    if spec.extra.get("elementwise"):
+    if spec.elementwise:
         e = x ** 3 if name == "pow" else getattr(tg, name)(x)
         return e, tg.grad(tg.sum(e), x), "elementwise (f′ shown for each entry)"
     if spec.n_core == 1:
@@ -75,7 +75,7 @@ def table() -> str:
             f"`{_cell(code)}`",
             f"`{_cell(tg.to_matrix(e))}`",
             f"`{_cell(tg.to_latex(e))}`",
-            spec.extra.get("domain", "real"),
+            spec.domain,
         ]) + " |")
     return HEADER + "\n".join(rows) + "\n"
 

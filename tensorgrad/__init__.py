@@ -16,7 +16,7 @@ from .expectation import expectation
 from .export import compile, to_code  # noqa: A004 - tg.compile is the public name
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
 from .closed_forms import assume_positive, assume_sums_to_one, forget_assumptions
-from .functions import (abs, cos, cosh, det, exp, inverse, log, logdet, logsumexp, pow, relu, sigmoid,  # noqa: A004
+from .functions import (abs, cos, cosh, det, erf, exp, inverse, log, logdet, logsumexp, pow, relu, sigmoid,  # noqa: A004
                         sech, sign, sin, sinh, softmax, softplus, sqrt, step, tanh)
 from .notation.parse import NotationError, parse
 from .notation.printing import to_latex, to_matrix
@@ -30,7 +30,7 @@ __all__ = [
     "Tensor", "Variable", "Delta", "Zero", "Product", "Sum", "Function", "Derivative",
     "delta", "ones", "zeros", "sum", "trace", "norm",
     "exp", "log", "sqrt", "pow", "tanh", "sigmoid", "softplus", "relu", "abs", "sign", "sin", "cos",
-    "cosh", "sinh", "sech", "step", "forget_assumptions",
+    "cosh", "sinh", "sech", "step", "erf", "forget_assumptions",
     "softmax", "logsumexp", "det", "logdet", "inverse", "assume_positive", "assume_sums_to_one",
     "log_softmax", "mean", "var", "max", "min", "maximum", "minimum", "clip", "diag", "einsum", "kron",
     "derivative", "grad", "hessian", "unevaluated", "jvp", "vjp", "hvp", "expectation",

@@ -73,9 +73,6 @@ def forget_assumptions() -> None:
     _SUMS_TO_ONE.clear()
 
 
-_POSITIVE_FUNCTIONS = {"exp", "softmax", "sigmoid", "softplus"}
-
-
 def is_positive(t: Tensor) -> bool:
     """True only where every entry of t is known to be > 0."""
     if isinstance(t, Variable):
@@ -83,7 +80,7 @@ def is_positive(t: Tensor) -> bool:
     if isinstance(t, Delta):
         return len(t.edges) <= 1  # ones vector, or the dimension n >= 1
     if isinstance(t, Function):
-        if t.spec.name in _POSITIVE_FUNCTIONS:
+        if t.spec.positive:
             return True
         return t.spec.name == "pow" and is_positive(t.arg)
     if isinstance(t, Sum):

@@ -101,14 +101,13 @@ def _is_max_numeric(xp, x, axes, params):
 
 register(FunctionSpec(
     "max", _max_jacobian, _max_numeric, "xp.amax({x}, {axis})", n_core=1, consumes_core=True,
-    description="maximum along the core edge; its derivative shares a tie equally",
-    extra={"domain": "real"}))
+    description="maximum along the core edge; its derivative shares a tie equally"))
 register(FunctionSpec(
     "is_max", _is_max_jacobian, _is_max_numeric,
     "xp.moveaxis((lambda y: (lambda h: h / h.sum(-1)[..., None])((y == xp.amax(y, -1)[..., None]) * xp.ones_like(y)))"
     "(xp.moveaxis({x}, {axis}, -1)), -1, {axis})",
     n_core=1, description="1/k where an entry is one of the k maxima along the core edge, else 0",
-    extra={"domain": "real"}))
+    smooth=False, random_tests=False))  # drawn as the derivative of max
 
 
 def max(t: Tensor, edge: str) -> Tensor:  # noqa: A001 - the public name is tg.max
@@ -141,12 +140,12 @@ def _bound_spec(name: str, slope: str, op: str, template: str):
         return ((x > c) if op == ">" else (x < c)) * 1.0 + (x == c) * 0.5
 
     register(FunctionSpec(name, jacobian, numeric, template, scalar=(builtins.max if op == ">" else builtins.min),
-                          description=f"elementwise {name} with the number p", extra={"domain": "real"}))
+                          description=f"elementwise {name} with the number p", n_params=1, smooth=False))
     register(FunctionSpec(slope, lambda node, fresh: _is_max_jacobian(node, fresh), slope_numeric,
                           f"((({{x}} {op} {{p}}) + ({{x}} == {{p}}) * 0.5) * xp.ones_like({{x}}))",
                           scalar=lambda x, c: float(x > c if op == ">" else x < c) + 0.5 * (x == c),
                           description=f"derivative of {name}(x, p): 1 where x {op} p, 1/2 where x = p, else 0",
-                          extra={"domain": "real"}))
+                          n_params=1, smooth=False, random_tests=False))  # drawn as the derivative of {name}
 
 
 _bound_spec("maximum", "above", ">", "xp.clip({x}, {p}, None)")

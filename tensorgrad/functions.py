@@ -22,14 +22,29 @@ from .expr import FUNCTIONS, Delta, Function, Product, Sum, Tensor, Zero, as_num
 
 @dataclass(frozen=True, eq=False)
 class FunctionSpec:
-    """How one function behaves.
+    """Everything tensorgrad knows about one function, in one place: the parser,
+    the printers, the exporter, the simplifier and the property tests read it
+    (docs/adding_a_function.md walks through adding one).
 
     * `jacobian(node, fresh)` -> tensor with edges `node.edges` + `fresh[e]` for each
       edge `e` of `node.arg`: the derivative of the node with respect to its argument.
     * `numeric(xp, x, axes, params)` -> array: `x` is the argument in `arg.edges`
       order, `axes` the positions of the core edges; the result is in `node.edges` order.
     * `code`: template for exported code, `{x}` the argument, `{axes}` the core axes,
-      `{p}` the first parameter, `xp` the array module.
+      `{p}` the first parameter, `xp` the array module; `backends` overrides it per
+      backend (`{"torch": "torch.sigmoid({x})"}`), `imports` adds an import line to the
+      generated module per backend (`{"jax": "import jax.scipy.special"}`).
+    * `scalar(x, *params)`: float -> float, used to fold constants.
+    * `notation`: its name in matrix notation (`tg.parse`, `tg.to_matrix`); "" means
+      `name`, None that notation writes it otherwise (pow is `.^`). `aliases`: more
+      names the parser accepts. `latex`: its LaTeX head ("" means \\operatorname{name}).
+      `transposed`: a square-matrix function whose value is the transpose of its
+      notation reading (tg.inverse(X) is X⁻ᵀ in core order).
+    * `positive`: every value is > 0 for every real argument (simplification may use it).
+    * `domain` ("real", "positive", "nonzero", "matrix"): where tests sample arguments;
+      `smooth`: differentiable there (False: kinks, steps); `random_tests`: the
+      property-test generator draws it.
+    * `letter`: the letter a named intermediate value of this function gets ("" none).
     """
 
     name: str
@@ -39,9 +54,39 @@ class FunctionSpec:
     n_core: int = 0
     consumes_core: bool = False
     symmetric_core: bool = False  # does swapping the core edges leave the function unchanged?
-    scalar: Callable | None = None  # float -> float, used to fold constants
+    scalar: Callable | None = None
     description: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # drawing hints: draw_label, opaque, draw_hide_ones
+    n_params: int = 0
+    params_default: tuple = ()
+    notation: str | None = ""
+    aliases: tuple = ()
+    latex: str = ""
+    transposed: bool = False
+    positive: bool = False
+    backends: dict = field(default_factory=dict)
+    imports: dict = field(default_factory=dict)  # backend -> an import line its template needs
+    domain: str = "real"
+    smooth: bool = True
+    random_tests: bool = True
+    letter: str = ""
+
+    @property
+    def elementwise(self) -> bool:
+        return self.n_core == 0
+
+    @property
+    def notation_name(self) -> str | None:
+        """The name matrix notation writes, or None."""
+        return self.name if self.notation == "" else self.notation
+
+    @property
+    def latex_head(self) -> str:
+        return self.latex or rf"\operatorname{{{self.name}}}"
+
+    def code_for(self, backend: str) -> str:
+        """The export template on `backend` ("numpy", "torch", "jax", "dask", "cupy")."""
+        return self.backends.get(backend, self.code)
 
     # a function is its name: nodes hash and compare through their spec
     def __eq__(self, other):
@@ -98,12 +143,16 @@ def hadamard_jacobian(node: Function, fprime: Tensor, fresh: dict) -> Tensor:
 
 
 def elementwise(name: str, fprime: Callable, numeric: Callable, code: str, scalar=None, params_default=(),
-                domain: str = "real", description: str = "", n_params: int = 0):
-    """Register an elementwise function; `fprime(node)` is its derivative as an expression.
-    It takes one tensor and up to `n_params` numbers (`params_default` when none given).
+                domain: str = "real", description: str = "", n_params: int = 0, **facts):
+    """Register an elementwise function and return its public `tg.<name>`.
 
-    `domain` ("real", "positive", "nonzero") says where the function is smooth; the
-    test-suite samples inputs from it for every registered function."""
+    `fprime(node)` is its derivative as an expression in the node (`node.arg` is the
+    argument); `numeric(xp, x, *params)` its value on arrays of the module `xp`;
+    `code` its export template; `scalar(x, *params)` its value on a float. It takes one
+    tensor and up to `n_params` numbers (`params_default` when none given). `domain`
+    ("real", "positive", "nonzero") says where the function is smooth; the test-suite
+    samples inputs from it. `facts` are further `FunctionSpec` fields (`latex`,
+    `positive`, `backends`, `aliases`, `smooth`, `letter`, ...)."""
     spec = register(FunctionSpec(
         name=name,
         jacobian=lambda node, fresh: hadamard_jacobian(node, fprime(node), fresh),
@@ -111,7 +160,10 @@ def elementwise(name: str, fprime: Callable, numeric: Callable, code: str, scala
         code=code,
         scalar=scalar,
         description=description,
-        extra={"domain": domain, "elementwise": True},
+        n_params=n_params,
+        params_default=tuple(params_default),
+        domain=domain,
+        **facts,
     ))
 
     def apply(t: Tensor, *params) -> Tensor:
@@ -150,10 +202,11 @@ def _pow_scalar(x, p):
     return x ** p
 
 
-exp = elementwise("exp", lambda n: n, lambda xp, x: xp.exp(x), "xp.exp({x})", math.exp)
+exp = elementwise("exp", lambda n: n, lambda xp, x: xp.exp(x), "xp.exp({x})", math.exp, latex=r"\exp", positive=True)
 log = elementwise("log", lambda n: _reciprocal(n.arg), lambda xp, x: xp.log(x), "xp.log({x})", math.log,
-                  domain="positive")
-_pow = elementwise("pow", _pow_prime, _pow_numeric, "{x} ** {p}", _pow_scalar, domain="positive", n_params=1)
+                  domain="positive", latex=r"\log", aliases=("ln",))
+_pow = elementwise("pow", _pow_prime, _pow_numeric, "{x} ** {p}", _pow_scalar, domain="positive", n_params=1,
+                   notation=None, random_tests=False)  # notation writes x.^p; the generator draws tg.pow itself
 
 
 def pow(t: Tensor, p) -> Tensor:  # noqa: A001 - the public name is tg.pow
@@ -216,7 +269,7 @@ def _sign_scalar(x):
 # sech, not cosh⁻²: sech' = -sech tanh is finite for every real x, where cosh⁻² gave
 # tanh'' = -2 cosh⁻³ sinh = 0·inf = NaN beyond |x| ≈ 710.
 tanh = elementwise("tanh", lambda n: Function("pow", Function("sech", n.arg), (), (2,)),
-                   lambda xp, x: xp.tanh(x), "xp.tanh({x})", math.tanh)
+                   lambda xp, x: xp.tanh(x), "xp.tanh({x})", math.tanh, latex=r"\tanh", letter="h")
 
 
 def _sech_scalar(x):
@@ -229,25 +282,46 @@ sech = elementwise("sech", lambda n: scale(hadamard(n, Function("tanh", n.arg)),
                    lambda xp, x: 2 * xp.exp(-xp.abs(x)) / (1 + xp.exp(-2 * xp.abs(x))),
                    "2 * xp.exp(-xp.abs({x})) / (1 + xp.exp(-2 * xp.abs({x})))", _sech_scalar,
                    description="hyperbolic secant 1 / cosh(x)")
-cosh = elementwise("cosh", lambda n: Function("sinh", n.arg), lambda xp, x: xp.cosh(x), "xp.cosh({x})", math.cosh)
-sinh = elementwise("sinh", lambda n: Function("cosh", n.arg), lambda xp, x: xp.sinh(x), "xp.sinh({x})", math.sinh)
+cosh = elementwise("cosh", lambda n: Function("sinh", n.arg), lambda xp, x: xp.cosh(x), "xp.cosh({x})", math.cosh,
+                   latex=r"\cosh")
+sinh = elementwise("sinh", lambda n: Function("cosh", n.arg), lambda xp, x: xp.sinh(x), "xp.sinh({x})", math.sinh,
+                   latex=r"\sinh")
 # σ'(x) = σ(x) σ(-x) = σ(1 - σ), kept as ONE product so that Hessians stay one term
 sigmoid = elementwise("sigmoid", lambda n: hadamard(n, _negated(n)), _sigmoid_numeric,
                       "xp.exp(-xp.logaddexp(0.0, -{x}))", _sigmoid_scalar,
-                      description="logistic function 1 / (1 + exp(-x))")
+                      description="logistic function 1 / (1 + exp(-x))", latex=r"\sigma", positive=True, letter="s",
+                      backends={"torch": "torch.sigmoid({x})"})
 softplus = elementwise("softplus", lambda n: Function("sigmoid", n.arg), lambda xp, x: xp.logaddexp(0.0, x),
-                       "xp.logaddexp(0.0, {x})", _softplus_scalar, description="log(1 + exp(x)), stable")
+                       "xp.logaddexp(0.0, {x})", _softplus_scalar, description="log(1 + exp(x)), stable",
+                       positive=True, letter="q", backends={"torch": "torch.nn.functional.softplus({x})"})
 step = elementwise("step", _zero_prime, lambda xp, x: (x > 0) * 1.0, "({x} > 0) * 1.0",
-                   lambda x: float(x > 0), domain="nonzero", description="Heaviside step, step(0) = 0")
+                   lambda x: float(x > 0), domain="nonzero", description="Heaviside step, step(0) = 0",
+                   smooth=False, backends={"torch": "({x} > 0).to({x}.dtype)"})
 relu = elementwise("relu", lambda n: Function("step", n.arg), lambda xp, x: xp.maximum(x, 0.0) * 1.0,
-                   "{x} * ({x} > 0)", lambda x: max(x, 0.0), domain="nonzero")
+                   "xp.maximum({x}, 0.0)", lambda x: max(x, 0.0), domain="nonzero", smooth=False, letter="h",
+                   backends={"torch": "torch.relu({x})"})
 sign = elementwise("sign", _zero_prime, lambda xp, x: xp.sign(x) * 1.0, "xp.sign({x})", _sign_scalar,
-                   domain="nonzero")
+                   domain="nonzero", smooth=False)
 abs = elementwise("abs", lambda n: Function("sign", n.arg), lambda xp, x: xp.abs(x) * 1.0, "xp.abs({x})",
-                  math.fabs, domain="nonzero")  # noqa: A001 - the public name is tg.abs
-sin = elementwise("sin", lambda n: Function("cos", n.arg), lambda xp, x: xp.sin(x), "xp.sin({x})", math.sin)
+                  math.fabs, domain="nonzero", smooth=False)  # noqa: A001 - the public name is tg.abs
+sin = elementwise("sin", lambda n: Function("cos", n.arg), lambda xp, x: xp.sin(x), "xp.sin({x})", math.sin,
+                  latex=r"\sin")
 cos = elementwise("cos", lambda n: scale(Function("sin", n.arg), -1), lambda xp, x: xp.cos(x), "xp.cos({x})",
-                  math.cos)
+                  math.cos, latex=r"\cos")
+
+
+# erf(x) = 2/√π ∫₀ˣ exp(-t²) dt; NumPy has no erf, so its template maps math.erf (exact to
+# double precision) and the other backends name their own (docs/adding_a_function.md)
+erf = elementwise(
+    "erf", lambda n: (2 / math.sqrt(math.pi)) * exp(-pow(n.arg, 2)),
+    lambda xp, x: xp.vectorize(math.erf, otypes=[float])(x),
+    "np.vectorize(math.erf, otypes=[float])({x})", math.erf,
+    description="error function 2/√π ∫₀ˣ exp(-t²) dt", latex=r"\operatorname{erf}",
+    backends={"torch": "torch.special.erf({x})", "jax": "jax.scipy.special.erf({x})",
+              "cupy": "cupyx.scipy.special.erf({x})",
+              "dask": "da.map_blocks(np.vectorize(math.erf, otypes=[float]), {x}, dtype=float)"},
+    imports={"numpy": "import math", "dask": "import math", "jax": "import jax.scipy.special",
+             "cupy": "import cupyx.scipy.special"})
 
 
 # ---------------------------------------------------------------------------
@@ -347,28 +421,26 @@ def _inverse_numeric(xp, x, axes, params):
 register(FunctionSpec(
     "softmax", _softmax_jacobian, _softmax_numeric,
     "xp.exp({x} - xp.max({x}, axis={axes}, keepdims=True)) / xp.sum(xp.exp({x} - xp.max({x}, axis={axes}, keepdims=True)), axis={axes}, keepdims=True)",
-    n_core=1, description="exp(z_i) / Σ_i exp(z_i) along the core edge, max-shifted",
-    extra={"domain": "real"}))
+    n_core=1, description="exp(z_i) / Σ_i exp(z_i) along the core edge, max-shifted", positive=True, letter="p"))
 register(FunctionSpec(
     "logsumexp", _logsumexp_jacobian, _logsumexp_numeric,
     "(lambda m: xp.squeeze(m, axis={axes}) + xp.log(xp.sum(xp.exp({x} - m), axis={axes})))(xp.max({x}, axis={axes}, keepdims=True))",
-    n_core=1, consumes_core=True, description="log Σ_i exp(z_i) along the core edge, max-shifted",
-    extra={"domain": "real"}))
+    n_core=1, consumes_core=True, description="log Σ_i exp(z_i) along the core edge, max-shifted", letter="c"))
 register(FunctionSpec(
     "det", _det_jacobian, _det_numeric, "xp.linalg.det(xp.moveaxis({x}, {axes}, (-2, -1)))",
     n_core=2, consumes_core=True, symmetric_core=True, description="determinant over the two core edges",
-    extra={"domain": "matrix"}))
+    domain="matrix", latex=r"\det"))
 register(FunctionSpec(
     "logdet", _logdet_jacobian, _logdet_numeric, "xp.linalg.slogdet(xp.moveaxis({x}, {axes}, (-2, -1)))[1]",
     n_core=2, consumes_core=True, symmetric_core=True,
     description="log |det X| over the two core edges (equals log det X where det X > 0)",
-    extra={"domain": "matrix"}))
+    domain="matrix", latex=r"\log\det"))
 register(FunctionSpec(
     "inverse", _inverse_jacobian, _inverse_numeric,
     "xp.moveaxis(xp.swapaxes(xp.linalg.inv(xp.moveaxis({x}, {axes}, (-2, -1))), -1, -2), (-2, -1), {axes})",
     n_core=2, symmetric_core=True,
     description="X⁻ᵀ in core-edge order: the Y with Σ_j X[i,j] Y[k,j] = δ[i,k]",
-    extra={"domain": "matrix"}))
+    domain="matrix", notation="inv", aliases=("inverse",), transposed=True))
 
 
 def _tensor_arg(t, name):

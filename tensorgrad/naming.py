@@ -6,7 +6,7 @@ their pre-activations ``z₁ = W₁ x``. The same rules serve index notation (``
 on tensors, :mod:`tensorgrad.printing`) and matrix notation
 (:mod:`tensorgrad.notation.naming`, on the notation's syntax tree):
 
-* a value of a function in :data:`LETTERS` that occurs at least twice;
+* a value of a function with a letter (``FunctionSpec.letter``) that occurs at least twice;
 * an argument of a function that is a product or a sum with free edges (a
   pre-activation, ``z``) and occurs at least twice;
 * the layer values a named pre-activation reads (``z₂ = W₂ h₁``, ``h₁ = tanh(z₁)``).
@@ -24,8 +24,6 @@ skipped.
 
 from __future__ import annotations
 
-#: the letter of a named value, by the function that computes it
-LETTERS = {"softmax": "p", "sigmoid": "s", "tanh": "h", "relu": "h", "softplus": "q", "logsumexp": "c"}
 PRE_ACTIVATION = "z"
 _LAYER = {"h", PRE_ACTIVATION}
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")

@@ -17,7 +17,7 @@ from fractions import Fraction
 from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero
 from .functions import FunctionSpec
 from .kinds import KindTable
-from .naming import LETTERS, PRE_ACTIVATION, Scheme
+from .naming import PRE_ACTIVATION, Scheme
 from .deep import deep
 
 
@@ -155,8 +155,8 @@ class _TensorScheme(Scheme):
         return hit
 
     def letter(self, t: Tensor, parent: Tensor) -> str | None:
-        if isinstance(t, Function) and t.spec.name in LETTERS:
-            return LETTERS[t.spec.name]
+        if isinstance(t, Function) and t.spec.letter:
+            return t.spec.letter
         if isinstance(parent, Function) and parent.spec.name != "pow" and isinstance(t, (Product, Sum)) and t.edges:
             return PRE_ACTIVATION
         return None

@@ -452,16 +452,13 @@ def pow_zero(f: Function):
         return ones_like(f)
 
 
-_NONNEGATIVE_FUNCTIONS = {"exp", "sigmoid", "softplus", "softmax"}
-
-
 def nonnegative(t: Tensor) -> bool:
     """True only where every entry of t is known to be >= 0 from its form alone:
     a sum of squares Σ u u (two equal factors), an even power, exp, a dimension."""
     if isinstance(t, Delta):
         return len(t.edges) <= 1
     if isinstance(t, Function):
-        if t.spec.name in _NONNEGATIVE_FUNCTIONS:
+        if t.spec.positive:
             return True
         return _is(t, "pow") and (float(t.params[0]) % 2 == 0 or nonnegative(t.arg))
     if isinstance(t, Sum):

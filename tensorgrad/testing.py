@@ -34,8 +34,7 @@ except ImportError as exc:  # pragma: no cover - only without the test extra
 import tensorgrad as tg
 
 from . import composite as C
-from . import functions as F
-from .expr import Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, number
+from .expr import FUNCTIONS, Delta, Derivative, Function, Product, Sum, Tensor, Variable, Zero, number
 from .kinds import KindTable
 from .numcheck import unit_direction
 
@@ -287,46 +286,50 @@ class _Gen:
         edges = self.draw(st.permutations(t.edges))[:k]
         return self.close(t, edges)
 
+    # built from registered functions by tensorgrad.composite; the registry's own
+    # functions are drawn from FUNCTIONS (their FunctionSpec says how)
+    COMPOSED = ("sqrt", "pow", "pow", "div", "log_softmax", "mean", "var")
+    COMPOSED_ROUGH = ("maximum", "clip")
+
     def op_function(self, d):
-        names = ["exp", "log", "sqrt", "pow", "pow", "div"]
-        smooth_extra = ["tanh", "sigmoid", "softplus", "sin", "cos", "cosh", "sinh", "sech", "softmax", "logsumexp"]
-        rough = ["relu", "abs", "sign", "step"]
-        names += [n for n in smooth_extra if hasattr(F, n)] + ["log_softmax", "max", "mean", "var"]
-        if not self.smooth:
-            names += [n for n in rough if hasattr(F, n)] + ["maximum", "clip"]
-        name = self.pick(names)
-        if name in ("log_softmax", "max", "mean", "var"):  # along one edge (tensorgrad.composite)
-            u = self.expr(d)
-            if not u.edges:
-                u = Product([u, Delta(self.pick(sorted(DIMS)), self.pick(EDGE_NAMES))])
-            return getattr(C, name)(self.small(u), self.pick(u.edges))
-        if name == "maximum":
+        specs = [s for s in FUNCTIONS.values() if s.random_tests and s.n_core < 2 and (s.smooth or not self.smooth)]
+        names = list(self.COMPOSED) + (list(self.COMPOSED_ROUGH) if not self.smooth else [])
+        choice = self.pick(sorted(s.name for s in specs) + names)
+        if choice in FUNCTIONS and FUNCTIONS[choice] in specs:
+            return self.registered(FUNCTIONS[choice], d)
+        if choice in ("log_softmax", "mean", "var"):  # along one edge
+            u = self.with_an_edge(self.expr(d))
+            return getattr(C, choice)(self.small(u), self.pick(u.edges))
+        if choice == "maximum":
             a = self.expr(d)
             return C.maximum(a, self.fit(self.expr(d), a.dims) if self.flag(2) else self.pick([0, 0.5, -1]))
-        if name == "clip":
+        if choice == "clip":
             return C.clip(self.expr(d), self.pick([-1, -0.5]), self.pick([0.25, 1]))
-        if name == "exp":
-            return tg.exp(self.small(self.expr(d)))
-        if name == "log":
-            return tg.log(self.positive(d))
-        if name == "sqrt":
+        if choice == "sqrt":
             return tg.sqrt(self.positive(d))
-        if name == "pow":
+        if choice == "pow":
             p = self.pick([2, 3, -1, 0.5, -0.5, 1.5, 0, 1])
             return tg.pow(self.expr(d) if float(p).is_integer() and p >= 0 else self.positive(d), p)
-        if name == "div":
-            a = self.expr(d)
-            return a / self.fit(self.positive(d), a.dims) if self.flag(2) else self.pick([1, 2, -1]) / self.positive(d)
-        u = self.expr(d)
-        if name in ("softmax", "logsumexp"):
-            if not u.edges:
-                u = Product([u, Delta(self.pick(sorted(DIMS)), self.pick(EDGE_NAMES))])
-            return getattr(F, name)(self.small(u), self.pick(u.edges))
-        return getattr(F, name)(self.small(u))
+        a = self.expr(d)  # div
+        return a / self.fit(self.positive(d), a.dims) if self.flag(2) else self.pick([1, 2, -1]) / self.positive(d)
+
+    def registered(self, spec, d):
+        """A registered function of one drawn argument, sampled from the spec's domain."""
+        params = tuple(self.pick([0, 0.5, -1]) for _ in range(spec.n_params))
+        if spec.n_core == 1:
+            u = self.with_an_edge(self.expr(d))
+            return Function(spec, self.small(u), (self.pick(u.edges),))
+        u = self.positive(d) if spec.domain == "positive" else self.small(self.expr(d))
+        return Function(spec, u, (), params or spec.params_default)
+
+    def with_an_edge(self, u):
+        if not u.edges:
+            u = Product([u, Delta(self.pick(sorted(DIMS)), self.pick(EDGE_NAMES))])
+        return u
 
     def op_matrix(self, d):
         """det/logdet/inverse/trace of the well-conditioned I + B Bᵀ (B any n x n)."""
-        names = [n for n in ("det", "logdet", "inverse") if hasattr(F, n)]
+        names = sorted(s.name for s in FUNCTIONS.values() if s.n_core == 2 and s.random_tests)
         name = self.pick(names + ["trace"])
         edges = self.draw(st.lists(st.sampled_from(EDGE_NAMES), min_size=3, max_size=3, unique=True))
         i, j, k = edges
@@ -339,7 +342,7 @@ class _Gen:
         m = Delta(dim, i, j) + self.small(bbt) if not batch else tg.ones(**batch) * Delta(dim, i, j) + self.small(bbt)
         if name == "trace":
             return tg.trace(m)
-        return getattr(F, name)(m, core=(i, j) if self.flag(2) else (j, i))
+        return Function(FUNCTIONS[name], m, (i, j) if self.flag(2) else (j, i))
 
     def op_derivative(self, d):
         u = self.expr(d)

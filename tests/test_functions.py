@@ -33,6 +33,17 @@ def _softmax(z, axis):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _erf_series(x):
+    # erf(x) = 2/√π Σ_k (-1)^k x^(2k+1) / (k! (2k+1)): independent of math.erf, exact to
+    # double precision for |x| < 4 with 80 terms (the samples here are normal draws)
+    x = np.asarray(x, dtype=float)
+    total, term = np.zeros_like(x), x.copy()
+    for k in range(80):
+        total += term / (2 * k + 1)
+        term = -term * x * x / (k + 1)
+    return 2 / np.sqrt(np.pi) * total
+
+
 def _moved(x, axes):
     return np.moveaxis(x, axes, (-2, -1))
 
@@ -55,6 +66,7 @@ REFERENCE = {
     "sign": lambda x, p: np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0)),
     "sin": lambda x, p: np.sin(x),
     "cos": lambda x, p: np.cos(x),
+    "erf": lambda x, p: _erf_series(x),
     "softmax": lambda x, axes: _softmax(x, axes[0]),
     "logsumexp": lambda x, axes: np.log(np.exp(x).sum(axis=axes[0])),
     "det": lambda x, axes: np.linalg.det(_moved(x, axes)),
@@ -91,7 +103,7 @@ def _cases():
     out = []
     for name in _library_functions():
         spec = FUNCTIONS[name]
-        domain = spec.extra.get("domain", "real")
+        domain = spec.domain
         if spec.n_core == 0:
             x = tg.Variable("x", i="n", b="m")
             for p in PARAMS.get(name, [()]):

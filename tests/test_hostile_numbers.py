@@ -143,8 +143,11 @@ SECOND = {
     "step": (lambda t: 0 * t, lambda t: 0 * t), "sign": (lambda t: 0 * t, lambda t: 0 * t),
     "relu": (lambda t: (t > 0) * 1.0, lambda t: 0 * t), "abs": (np.sign, lambda t: 0 * t),
     "sin": (np.cos, lambda t: -np.sin(t)), "cos": (lambda t: -np.sin(t), lambda t: -np.cos(t)),
+    "erf": (lambda t: 2 / np.sqrt(np.pi) * np.exp(-t * t), lambda t: -4 * t / np.sqrt(np.pi) * np.exp(-t * t)),
 }
-ELEMENTWISE = sorted(n for n, s in FUNCTIONS.items() if s.extra.get("elementwise"))
+# every registered elementwise function of one argument, and pow
+ELEMENTWISE = sorted(n for n, s in FUNCTIONS.items()
+                     if s.elementwise and (not s.n_params or n == "pow") and s.jacobian.__module__.startswith("tensorgrad."))
 
 
 def test_every_elementwise_function_has_a_closed_form_derivative_here():
@@ -154,9 +157,9 @@ def test_every_elementwise_function_has_a_closed_form_derivative_here():
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_derivatives_are_finite_wherever_the_true_value_is(name):
     points = np.array([-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0])
-    if FUNCTIONS[name].extra.get("domain") == "positive":
+    if FUNCTIONS[name].domain == "positive":
         points = np.array([1e-3, 1.0, 30.0, 1000.0])
-    f = (lambda t: tg.pow(t, 3)) if name == "pow" else getattr(tg.functions, name)
+    f = (lambda t: tg.pow(t, 3)) if name == "pow" else (lambda t: tg.Function(name, t))
     d1 = tg.derivative(f(x), x)
     d2 = tg.derivative(tg.grad(tg.sum(f(x)), x), x)
     with np.errstate(all="ignore"):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from . import vocabulary
 from .shapes import _analyse, _Analysis, _constant, _integer_exponent
-from .syntax import ELEMENTWISE, BinOp, Call, Name, Neg, Node, Number, Transpose
+from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose
 from .tokens import NotationError
 from ..deep import deep
 
@@ -65,33 +66,6 @@ class _Val:
         return d
 
 
-def _sigmoid(v: float) -> float:
-    return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
-
-
-_MATH = {
-    "exp": math.exp,
-    "log": math.log,
-    "sin": math.sin,
-    "cos": math.cos,
-    "tanh": math.tanh,
-    "cosh": math.cosh,
-    "sinh": math.sinh,
-    "sech": lambda v: 1.0 / math.cosh(v),
-    "sqrt": math.sqrt,
-    "abs": abs,
-    "sign": lambda v: float((v > 0) - (v < 0)),
-    "relu": lambda v: max(v, 0.0),
-    "sigmoid": _sigmoid,
-    "softplus": lambda v: math.log1p(math.exp(-abs(v))) + max(v, 0.0),
-    "step": lambda v: 1.0 if v > 0 else 0.0,
-}
-
-
-class _Missing(Exception):
-    """A function the notation needs is not (yet) part of the public API."""
-
-
 class _Builder:
     def __init__(self, tg, analysis: _Analysis):
         self.tg = tg
@@ -103,17 +77,6 @@ class _Builder:
 
     def dims(self, node: Node):
         return self.inf.resolve(self.inf.types[id(node)])
-
-    def api(self, name: str):
-        """``tg.<name>``, or a clear error if this tensorgrad lacks it."""
-        f = getattr(self.tg, name, None)
-        if not callable(f):  # the function library, before tensorgrad/__init__ exports it
-            from .. import functions
-
-            f = getattr(functions, name, None)
-        if not callable(f):
-            raise _Missing(name)
-        return f
 
     def fail(self, node: Node, message: str):
         s, e = node.span
@@ -205,14 +168,30 @@ class _Builder:
         return self.tg.delta(dim, ROW, COL)
 
     def inverse(self, v: _Val) -> _Val:
-        return _Val(self.api("inverse")(v.t).rename(**{ROW: COL, COL: ROW}), v.rows, v.cols)
+        return self.registered(vocabulary.spec_of("inv"), v, ())
 
     def function(self, f: str, v: _Val) -> _Val:
-        if f in ELEMENTWISE:
+        return self.registered(vocabulary.spec_of(f), v, ())
+
+    def registered(self, spec, v: _Val, params: tuple) -> _Val:
+        """A registered function of `v`, by its signature (FunctionSpec): elementwise,
+        along the vector's edge, or over the square matrix's two edges."""
+        tg = self.tg
+        if spec.elementwise:
+            params = params or spec.params_default
             if v.const:
-                return _Val(float(_MATH[f](v.t)), None, None)
-            return _Val(self.api(f)(v.t), v.rows, v.cols)
-        raise TypeError(f)  # pragma: no cover
+                if spec.scalar is None:
+                    return _Val(tg.Function(spec, tg.ones() * v.t, (), params), None, None)
+                return _Val(float(spec.scalar(v.t, *params)), None, None)
+            return _Val(tg.Function(spec, v.t, (), params), v.rows, v.cols)
+        if spec.n_core == 1:
+            t = tg.Function(spec, v.t, (ROW if v.rows is not None else COL,))
+            return _Val(t, None, None) if spec.consumes_core else _Val(t, v.rows, v.cols)
+        core = tuple(v.t.edges) if spec.symmetric_core else (ROW, COL)
+        t = tg.Function(spec, v.t, core)
+        if spec.consumes_core:
+            return _Val(t, None, None)
+        return _Val(t.rename(**{ROW: COL, COL: ROW}) if spec.transposed else t, v.rows, v.cols)
 
     # -- the pass
     def build(self, node: Node) -> _Val:
@@ -220,8 +199,6 @@ class _Builder:
             return self._build(node)
         except NotationError:
             raise
-        except _Missing as e:
-            self.fail(node, f"this version of tensorgrad has no tg.{e.args[0]}")
         except ZeroDivisionError:
             self.fail(node, "division by zero")
         except (ValueError, ArithmeticError) as e:
@@ -300,8 +277,15 @@ class _Builder:
             ones = tg.ones(**_Val(None, rows, cols).edge_dims())
             return _Val(ones if c == 1 else ones * c, rows, cols)
         v = self.build(node.args[0])
-        if f in ELEMENTWISE:
-            return self.function(f, v)
+        spec = vocabulary.spec_of(f)
+        if spec is not None:
+            return self.registered(spec, v, tuple(_constant(a) for a in node.args[1:]))
+        if f == "sqrt":
+            if v.const:
+                if v.t < 0:
+                    raise ValueError(f"sqrt({v.t}) is not a real number")
+                return _Val(math.sqrt(v.t), None, None)
+            return _Val(tg.sqrt(v.t), v.rows, v.cols)
         if f == "sum":
             if v.scalar:
                 return v
@@ -317,16 +301,6 @@ class _Builder:
             return _Val(t if v.scalar else tg.sum(t), None, None)
         if f == "tr":
             return _Val(tg.trace(v.t), None, None)
-        if f == "det":
-            return _Val(self.api("det")(v.t), None, None)
-        if f == "logdet":
-            return _Val(self.api("logdet")(v.t), None, None)
-        if f == "inv":
-            return self.inverse(v)
-        if f in ("softmax", "logsumexp"):
-            edge = ROW if v.rows is not None else COL
-            t = self.api(f)(v.t, edge)
-            return _Val(t, v.rows, v.cols) if f == "softmax" else _Val(t, None, None)
         if f == "diag":
             if v.rows is not None and v.cols is not None:  # square matrix -> column vector
                 return _Val(tg.sum(v.t * self.identity(v.rows), COL), v.rows, None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from .syntax import _ALIASES, FUNCTIONS, BinOp, Call, Name, Neg, Node, Number, Transpose
+from . import vocabulary
+from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose
 from .tokens import NotationError, Token, tokenize
 
 
@@ -204,8 +205,8 @@ class _Parser:
         is_call = self.tok.kind == "("
         if name in self.declared:
             return Name(name, span=(t.start, t.end))
-        func = _ALIASES.get(name, name)
-        if func in FUNCTIONS:
+        func = vocabulary.resolve(name)
+        if func is not None:
             if func == "eye":
                 if is_call and self.tokens[self.i + 1].kind == ")":
                     self.advance()
@@ -221,7 +222,7 @@ class _Parser:
         if name == "I":
             return Call("eye", (), span=(t.start, t.end))
         if is_call and len(name) > 1 and self.tok.start == t.end:
-            known = ", ".join(sorted(FUNCTIONS))
+            known = ", ".join(vocabulary.known())
             raise NotationError(self.text, t.start, f"unknown function {name!r} (known functions: {known})", t.end)
         return Name(name, span=(t.start, t.end))
 
@@ -238,9 +239,10 @@ class _Parser:
         if self.tok.kind != ")":
             raise self.error(self.tok, f"',' or ')' to close the call of {name_tok.text!r} at column {name_tok.start + 1}")
         close = self.advance()
-        want = FUNCTIONS[func]
-        if len(args) != want:
-            plural = "s" if want != 1 else ""
+        fewest, most = vocabulary.arity(func)
+        if not fewest <= len(args) <= most:
+            want = str(fewest) if fewest == most else f"{fewest} to {most}"
+            plural = "s" if most != 1 else ""
             raise NotationError(
                 self.text,
                 name_tok.start,
@@ -277,7 +279,7 @@ def _normalize_shapes(shapes) -> dict[str, tuple[str, ...]]:
         for d in shape:
             if not isinstance(d, str) or not d:
                 raise TypeError(f"shapes[{name!r}]: dimension symbols must be non-empty strings, got {d!r}")
-        if name in FUNCTIONS or name in _ALIASES:
+        if vocabulary.resolve(name) is not None:
             raise ValueError(f"shapes: {name!r} is a function name and cannot be a variable")
         out[name] = shape
     return out

@@ -150,8 +150,6 @@ def _latex_sum(t, ex) -> str:
 
 
 def _latex_function(t, ex) -> str:
-    from .render import _LATEX_FUNCS
-
     name, arg = t.spec.name, t.arg
     inner = rf"\left({_latex(arg)}\right)"
     if name == "pow":
@@ -168,5 +166,5 @@ def _latex_function(t, ex) -> str:
         return rf"{inner}^{{-\top}}"
     if name == "sqrt":
         return rf"\sqrt{{{_latex(arg)}}}"
-    head = _LATEX_FUNCS.get(name) or rf"\operatorname{{{name}}}"
+    head = t.spec.latex_head
     return head + _sub(t.core) + inner

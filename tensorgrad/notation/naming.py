@@ -31,12 +31,12 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from ..naming import LETTERS, PRE_ACTIVATION, Scheme
-from .syntax import ELEMENTWISE, BinOp, Call, Name, Neg, Node, Number, Transpose, _children, to_text
+from ..naming import PRE_ACTIVATION, Scheme
+from . import vocabulary
+from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose, _children, to_text
 from .tokens import NotationError, tokenize
 
 #: functions whose (non-trivial) argument is a pre-activation, named `z` when repeated
-_ARGUMENT_OF = set(ELEMENTWISE) | {"softmax", "logsumexp"}
 
 
 def _with_children(node: Node, kids: tuple) -> Node:
@@ -75,9 +75,10 @@ class _AstScheme(Scheme):
         return self.sizes[self.key(node)]
 
     def letter(self, node: Node, parent: Node) -> str | None:
-        if isinstance(node, Call) and node.func in LETTERS:
-            return LETTERS[node.func]
-        if isinstance(parent, Call) and parent.func in _ARGUMENT_OF and isinstance(node, BinOp) and node.op in "*+-":
+        spec = vocabulary.spec_of(node.func) if isinstance(node, Call) else None
+        if spec is not None and spec.letter:
+            return spec.letter
+        if isinstance(parent, Call) and _takes_one_argument(parent.func) and isinstance(node, BinOp) and node.op in "*+-":
             return PRE_ACTIVATION
         return None
 
@@ -182,3 +183,9 @@ def expand_where(text: str, shapes=None) -> str:
         return _with_children(node, tuple(resolve(c, stack) for c in kids)) if kids else node
 
     return to_text(resolve(parse_ast(main, shapes), ()))
+
+
+def _takes_one_argument(name: str) -> bool:
+    """An elementwise function or one along a vector (softmax, logsumexp)."""
+    spec = vocabulary.spec_of(name)
+    return name == "sqrt" if spec is None else spec.n_core <= 1

@@ -14,8 +14,9 @@ Syntax
 * ``^`` and ``**`` (the same operator): a scalar to any scalar power; a square matrix
   to an integer power (``A^-1`` is the inverse, ``A^0`` the identity).
   ``.^`` is elementwise.
-* Functions: elementwise ``exp log sin cos tanh sqrt abs sign relu sigmoid``;
-  ``sum`` (of all entries), ``norm1``, ``norm2`` (Euclidean, Frobenius for
+* Functions: every registered function by its notation name (elementwise ones such as
+  ``exp log sin cos tanh cosh sigmoid relu``, ``maximum(x, 0)`` with a number; see
+  :mod:`tensorgrad.notation.vocabulary`), and ``sqrt``, ``sum`` (of all entries), ``norm1``, ``norm2`` (Euclidean, Frobenius for
   matrices; also ``‖…‖``), ``tr``, ``det``, ``logdet``, ``inv`` (square matrices),
   ``softmax`` (vector → vector), ``logsumexp`` (vector → scalar), ``diag`` (vector →
   diagonal matrix, square matrix → its diagonal as a column vector).
@@ -67,7 +68,7 @@ from __future__ import annotations
 from .build import parse, variables
 from .grammar import parse_ast
 from .shapes import infer_shapes, result_shape
-from .syntax import FUNCTIONS, BinOp, Call, Name, Neg, Node, Number, Transpose, to_text
+from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose, to_text
 from .tokens import NotationError, Token, tokenize
 
 __all__ = [
@@ -84,7 +85,6 @@ __all__ = [
     "Neg",
     "Transpose",
     "BinOp",
-    "FUNCTIONS",
     "Node",
     "Token",
     "tokenize",

@@ -201,27 +201,32 @@ class _Reader(_ChainReader):
     # -- functions
     @MATRIX_NOTATION.register(Function)
     def function(self, t, rows, cols) -> Node:
-        name = t.spec.name
+        spec = t.spec
+        if not t.core and spec.name == "pow":
+            return self.power(t, rows, cols)
+        name = spec.notation_name
+        if name is None:
+            raise NotMatrix(f"function {spec.name!r} has no matrix notation")
         if not t.core:
-            if name == "pow":
-                return self.power(t, rows, cols)
             params = tuple(_num(p) for p in t.params)  # maximum(x, 0)
             if rows is None and cols is not None:  # a row vector: f(u)ᵀ
                 return _T(Call(name, (self.read(t.arg, cols, None),) + params))
             return Call(name, (self.read(t.arg, rows, cols),) + params)
         arg = t.arg
-        if name in ("softmax", "logsumexp", "is_max", "max") and len(t.core) == 1 and len(arg.edges) == 1:
-            if name in ("softmax", "is_max"):
-                if rows is None:
-                    return _T(Call(name, (self.read(arg, cols, None),)))
-                return Call(name, (self.read(arg, rows, cols),))
-            return Call(name, (self.read(arg, t.core[0], None),))
-        if name in ("det", "logdet") and len(t.core) == 2 and len(arg.edges) == 2:
-            return Call(name, (self.read(arg, t.core[0], t.core[1]),))
-        if name in ("inverse", "inv") and len(arg.edges) == 2 and set(t.edges) == set(arg.edges):
-            # tg.inverse(X) read with rows e0, cols e1 is inv(X)ᵀ = inv(Xᵀ)
-            return Call("inv", (self.read(arg, cols, rows),))
-        raise NotMatrix(f"function {name!r} along {t.core}")
+        if len(t.core) == 1 and len(arg.edges) == 1:  # along a vector
+            if spec.consumes_core:
+                return Call(name, (self.read(arg, t.core[0], None),))
+            if rows is None:
+                return _T(Call(name, (self.read(arg, cols, None),)))
+            return Call(name, (self.read(arg, rows, cols),))
+        if len(t.core) == 2 and len(arg.edges) == 2:  # over a square matrix
+            if spec.consumes_core:
+                return Call(name, (self.read(arg, t.core[0], t.core[1]),))
+            if set(t.edges) == set(arg.edges) and spec.symmetric_core:
+                # f(X) in core order; a transposed function (tg.inverse(X) = inv(X)ᵀ = inv(Xᵀ))
+                # read with rows e0, cols e1 is f of the argument read the other way round
+                return Call(name, (self.read(arg, cols, rows) if spec.transposed else self.read(arg, rows, cols),))
+        raise NotMatrix(f"function {spec.name!r} along {t.core}")
 
     def sech(self, t, rows, cols, k: int) -> Node:
         """cosh(u)^(−k) as sech(u)^k: tanh′ = sech² (= 1 − tanh²), not cosh^(−2)."""

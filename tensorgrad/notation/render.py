@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from . import vocabulary
 from .syntax import COMMUTATION, BinOp, Call, Name, Neg, Node, Number, Transpose
 from .syntax import _prec as _parse_prec
 
@@ -214,14 +215,6 @@ def _trailing_name(text: str) -> bool:
     return len(name) > 1 and not name[0].isdigit() and not (k > 0 and text[k - 1] == ".")
 
 
-_LATEX_FUNCS = {
-    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh", "cosh": r"\cosh", "sech": r"\operatorname{sech}", "sinh": r"\sinh",
-    "det": r"\det", "logdet": r"\log\det", "tr": r"\operatorname{tr}", "diag": r"\operatorname{diag}",
-    "sum": r"\operatorname{sum}", "abs": r"\operatorname{abs}", "sign": r"\operatorname{sign}",
-    "relu": r"\operatorname{relu}", "sigmoid": r"\sigma", "softmax": r"\operatorname{softmax}",
-    "logsumexp": r"\operatorname{logsumexp}", "norm1": None,
-}
-
 _GREEK = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "η": r"\eta",
     "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu", "π": r"\pi", "ρ": r"\rho",
@@ -293,4 +286,4 @@ class _Latex(_Renderer):
         return None
 
     def head(self, f: str) -> str:
-        return _LATEX_FUNCS.get(f) or rf"\operatorname{{{f}}}"
+        return vocabulary.latex_head(f)

@@ -6,9 +6,10 @@ import itertools
 from dataclasses import dataclass
 from typing import Iterator
 
+from . import vocabulary
 from .grammar import _normalize_shapes, _Parser
 from .naming import expand_where
-from .syntax import ELEMENTWISE, BinOp, Call, Name, Neg, Node, Number, Transpose, _names, to_text
+from .syntax import BinOp, Call, Name, Neg, Node, Number, Transpose, _names, to_text
 from .tokens import NotationError
 
 
@@ -279,20 +280,15 @@ class _Inference:
             if not isinstance(_constant(node.args[0]), (int, float)):
                 self.fail(node, kind="shape error", message=f"{f}() takes a number, e.g. {f}(1) for all ones")
             return (self.fresh(), ONE) if f == "vector" else (self.fresh(), self.fresh())
-        if f in ELEMENTWISE:
+        spec = vocabulary.spec_of(f)
+        if spec is not None:
+            return self.registered(node, spec, t, k)
+        if f == "sqrt":
             return t
         if f in ("sum", "norm1", "norm2"):
             return (ONE, ONE)
-        if f in ("tr", "det", "logdet", "inv"):
-            if k != "matrix":
-                self.fail(node, kind="shape error", message=f"{f}() needs a square matrix, not {self.describe(t)}")
-            if not self.unify(t[0], t[1]):
-                self.fail(node, f"{f}() needs a square matrix, not {self.describe(t)}")
-            return t if f == "inv" else (ONE, ONE)
-        if f in ("softmax", "logsumexp"):
-            if k not in ("column", "row"):
-                self.fail(node, kind="shape error", message=f"{f}() needs a vector, not {self.describe(t)}")
-            return t if f == "softmax" else (ONE, ONE)
+        if f == "tr":
+            return self.square(node, t, k, f)
         if f == "diag":
             if k == "column":
                 return (t[0], t[0])
@@ -304,6 +300,31 @@ class _Inference:
                 return (t[0], ONE)
             self.fail(node, kind="shape error", message="diag() needs a vector or a square matrix, not a scalar")
         raise TypeError(f"unknown function {f!r}")  # pragma: no cover
+
+    def registered(self, node: Call, spec, t, k):
+        """The type of a registered function's value, from its signature (FunctionSpec):
+        elementwise keeps the shape, one core edge acts along a vector, two along a
+        square matrix; a consumed core leaves a scalar."""
+        f = node.func
+        if spec.elementwise:
+            for extra in node.args[1:]:
+                if not isinstance(_constant(extra), (int, float)):
+                    self.fail(extra, kind="shape error", message=f"{f}() takes numbers after its argument, "
+                                                                 f"e.g. {f}(x, 0)")
+            return t
+        if spec.n_core == 1:
+            if k not in ("column", "row"):
+                self.fail(node, kind="shape error", message=f"{f}() needs a vector, not {self.describe(t)}")
+            return (ONE, ONE) if spec.consumes_core else t
+        self.square(node, t, k, f)
+        return (ONE, ONE) if spec.consumes_core else t
+
+    def square(self, node: Call, t, k, f: str):
+        if k != "matrix":
+            self.fail(node, kind="shape error", message=f"{f}() needs a square matrix, not {self.describe(t)}")
+        if not self.unify(t[0], t[1]):
+            self.fail(node, f"{f}() needs a square matrix, not {self.describe(t)}")
+        return (ONE, ONE)
 
     def name_dims(self) -> None:
         """Give every still anonymous dimension class a symbol.

@@ -55,27 +55,6 @@ class BinOp(Node):
 #: the commutation matrix 𝐊 of a Kronecker reading (printed only; see notation.printing)
 COMMUTATION = "commutation"
 
-ELEMENTWISE = ("exp", "log", "sin", "cos", "cosh", "sinh", "tanh", "sech", "sqrt", "abs", "sign", "relu", "sigmoid", "softplus", "step")
-#: function name -> number of arguments
-FUNCTIONS: dict[str, int] = {
-    **{f: 1 for f in ELEMENTWISE},
-    "sum": 1,
-    "norm1": 1,
-    "norm2": 1,
-    "tr": 1,
-    "det": 1,
-    "logdet": 1,
-    "inv": 1,
-    "softmax": 1,
-    "logsumexp": 1,
-    "diag": 1,
-    "vector": 1,
-    "matrix": 1,
-    "eye": 0,
-    "kron": 2,
-}
-_ALIASES = {"trace": "tr", "inverse": "inv", "norm": "norm2", "ln": "log", "Tr": "tr"}
-
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, ".*": 2, "./": 2, "neg": 3, "^": 4, ".^": 4}
 
 

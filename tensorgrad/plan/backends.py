@@ -14,6 +14,7 @@ import unicodedata
 # ---------------------------------------------------------------------------
 
 class _Backend:
+    name = "numpy"  # the key of FunctionSpec.backends / FunctionSpec.imports
     mod = "np"
     header = "import numpy as np"
 
@@ -92,20 +93,13 @@ class _Backend:
     linalg = "np.linalg"
     inplace_diag = True  # write into diagonal views (np.einsum('ii->i', out)[...] = v)
 
-    def fn(self, name, x, p=None):
-        m = self.mod
-        table = {
-            "exp": f"{m}.exp({x})", "log": f"{m}.log({x})", "log1p": f"{m}.log1p({x})",
-            "tanh": f"{m}.tanh({x})", "sin": f"{m}.sin({x})", "cos": f"{m}.cos({x})",
-            "abs": f"{m}.abs({x})", "sign": f"{m}.sign({x})",
-            "sqrt": f"{m}.sqrt({x})", "softplus": f"{m}.logaddexp(0.0, {x})",
-            "sigmoid": f"{m}.exp(-{m}.logaddexp(0.0, -{x}))",
-            "relu": f"{m}.maximum({x}, 0.0)", "step": f"({x} > 0) * 1.0",
-        }
-        return table.get(name)
+    def fn(self, name, x):
+        """Primitive maps the generator uses besides registered functions."""
+        return {"log1p": f"{self.mod}.log1p({x})", "sqrt": f"{self.mod}.sqrt({x})"}[name]
 
 
 class _Torch(_Backend):
+    name = "torch"
     mod = "torch"
     header = "import torch"
     inplace_diag = False
@@ -164,13 +158,8 @@ class _Torch(_Backend):
 
     linalg = "torch.linalg"
 
-    def fn(self, name, x, p=None):
-        special = {"softplus": f"torch.nn.functional.softplus({x})", "sigmoid": f"torch.sigmoid({x})",
-                   "relu": f"torch.relu({x})", "step": f"({x} > 0).to({x}.dtype)"}
-        return special.get(name) or super().fn(name, x, p)
-
-
 class _Jax(_Backend):
+    name = "jax"
     mod = "jnp"
     header = "import jax.numpy as jnp"
     inplace_diag = False
@@ -200,6 +189,7 @@ class _Dask(_Backend):
     """dask.array: lazy and chunked; every operation is a dask graph, so a product of a
     tall chunked matrix streams chunk by chunk. det/logdet of a (small) matrix run
     NumPy's on one chunk."""
+    name = "dask"
     mod = "da"
     header = "import numpy as np\nimport dask.array as da"
     linalg = "da.linalg"
@@ -237,6 +227,7 @@ class _Dask(_Backend):
 
 class _Cupy(_Backend):
     """CuPy mirrors NumPy's spelling on the GPU."""
+    name = "cupy"
     mod = "cp"
     header = "import cupy as cp"
     linalg = "cp.linalg"
@@ -261,7 +252,7 @@ _BACKENDS = {"numpy": _Backend(), "torch": _Torch(), "jax": _Jax(), "dask": _Das
 
 
 #: module names generated code imports (never available as a generated name)
-MODULE_NAMES = frozenset({"np", "torch", "jnp", "jax", "da", "dask", "cp", "cupy", "numpy"})
+MODULE_NAMES = frozenset({"np", "torch", "jnp", "jax", "da", "dask", "cp", "cupy", "cupyx", "numpy", "math", "scipy"})
 
 
 def _ident(s: str) -> str:

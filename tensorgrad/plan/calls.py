@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..expr import Delta, Function, Product, Sum
+from ..expr import FUNCTIONS, Delta, Function, Product, Sum
 from .backends import _num
 from .values import _LETTERS, EMIT, _Val
 
@@ -56,7 +56,8 @@ class _Functions:
                 carried = [a for a in ax if a is not None]
                 if v.scalar or len(set(carried)) < len(carried):
                     return None
-                return _Val(self.let(fn, self.b.fn(fn, v.code)), ax, v.ndim)
+                code = self.b.fn("log1p", v.code) if fn == "log1p" else self.template(FUNCTIONS["softplus"], v.code, ())
+                return _Val(self.let(fn, code), ax, v.ndim)
         return None
 
     def call(self, f: Function, x: str, axes: tuple) -> str:
@@ -74,10 +75,7 @@ class _Functions:
             return f"{x} ** {_num(q)}"
         if axes:
             return self.call_along(name, x, axes, f)
-        code = b.fn(name, x)
-        if code is not None:
-            return code
-        return self.template(f, x, axes)
+        return self.template(f.spec, x, axes, p)
 
     def call_along(self, name, x, axes, f) -> str:
         b = self.b
@@ -112,18 +110,23 @@ class _Functions:
             inv = self.let("inv", f"{b.linalg}.inv({m})")
             return b.moveaxis(f"{inv}.swapaxes(-1, -2)" if b.mod != "torch" else f"{inv}.transpose(-1, -2)",
                               (-2, -1), axes)
-        return self.template(f, x, axes)
+        return self.template(f.spec, x, axes, f.params)
 
-    def template(self, f: Function, x: str, axes) -> str:
-        code = f.spec.code
+    def template(self, spec, x: str, axes, params=()) -> str:
+        """The function's export template on this backend (FunctionSpec.code_for), filled in;
+        the imports it needs (FunctionSpec.imports) join the generated module's header."""
+        code = spec.code_for(self.b.name)
         if not code:
-            raise ValueError(f"cannot export function {f.spec.name!r}: it has no code template and the "
-                             f"{type(self.b).__name__.strip('_').lower()} backend has no rule for it")
+            raise ValueError(f"cannot export function {spec.name!r}: it has no code template for the "
+                             f"{self.b.name} backend")
         fields = {"x": x, "axes": axes if len(axes) != 1 else axes[0], "axis": axes[0] if axes else None,
-                  "p": f.params[0] if f.params else None}
+                  "p": params[0] if params else None}
         try:
             code = code.format(**fields)
         except (KeyError, IndexError) as err:
-            raise ValueError(f"cannot export function {f.spec.name!r}: its code template {f.spec.code!r} "
+            raise ValueError(f"cannot export function {spec.name!r}: its code template {code!r} "
                              f"uses an unknown field {err}") from None
+        line = spec.imports.get(self.b.name)
+        if line and line not in self.imports:
+            self.imports.append(line)
         return code.replace("xp.", self.b.mod + ".")

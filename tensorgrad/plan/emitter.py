@@ -78,6 +78,7 @@ class _Emitter(_Sums, _Functions):
         self.b = backend
         self.sizes = dict(sizes)
         self.lines: list = []
+        self.imports: list = []  # import lines registered functions' templates need
         self.taken = set(reserved) | MODULE_NAMES | {"dtype"} | set(dir(builtins))
         self.keys: dict = {}
         self.memo: dict = {}
